@@ -1,0 +1,154 @@
+# vgate - user-mode network backend for QEMU and libvirt
+#
+#   make                 build everything into build/
+#   make SANITIZE=1      the same with ASan+UBSan (into build/san/)
+#   make LWIP=system     against Debian's liblwip-dev (into build/system/)
+#   make check           install deps, build, run unit and end-to-end tests
+#   make run             install deps, build, start vgate with defaults
+#   make lint / format   clang-format, cppcheck, clang-tidy
+
+.DEFAULT_GOAL := all
+
+LWIP ?= self
+SANITIZE ?=
+STATIC ?=
+
+ifeq ($(LWIP),system)
+  OUT_LWIP := system
+else ifeq ($(LWIP),self)
+  OUT_LWIP :=
+else
+  $(error LWIP must be self or system)
+endif
+OUT := build$(if $(SANITIZE),/san)$(if $(OUT_LWIP),/$(OUT_LWIP))
+OBJ := $(OUT)/obj
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -fno-strict-aliasing \
+	-D_GNU_SOURCE -MMD -MP
+CPPFLAGS += -Icommon -Istream -Ibackend
+LDLIBS += -lm
+ifneq ($(SANITIZE),)
+  CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+endif
+ifneq ($(STATIC),)
+  LDFLAGS += -static
+endif
+
+# --- lwIP ------------------------------------------------------------------
+LWIP_FETCH := build/lwip-src
+LWIP_DIR := $(LWIP_FETCH)/src/lwip
+ifeq ($(LWIP),self)
+  LWIP_CPPFLAGS := -Ibackend/lwip -I$(LWIP_DIR)/src/include -DVGATE_LWIP_SELF=1
+  LWIP_LIB := $(OUT)/liblwip.a
+  LWIP_LDLIBS :=
+else
+  LWIP_CPPFLAGS := $(shell pkg-config --cflags lwip 2>/dev/null || echo -I/usr/include/lwip)
+  LWIP_LIB :=
+  LWIP_LDLIBS := $(shell pkg-config --libs lwip 2>/dev/null || echo -llwip) -lpthread
+endif
+
+$(LWIP_DIR)/src/core/tcp.c:
+	bash scripts/fetch-lwip.sh $(LWIP_FETCH)
+
+LWIP_SRCS = $(wildcard $(LWIP_DIR)/src/core/*.c $(LWIP_DIR)/src/core/ipv4/*.c \
+	$(LWIP_DIR)/src/core/ipv6/*.c) $(LWIP_DIR)/src/netif/ethernet.c
+LWIP_OBJS = $(patsubst $(LWIP_DIR)/%.c,$(OBJ)/lwip/%.o,$(LWIP_SRCS))
+
+# Third-party code: built with our options, without our warning policy.
+$(OBJ)/lwip/%.o: $(LWIP_DIR)/%.c backend/lwip/lwipopts.h backend/lwip/arch/cc.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -w $(filter -fsanitize% -fno-omit%,$(CFLAGS)) -D_GNU_SOURCE \
+		$(LWIP_CPPFLAGS) -c -o $@ $<
+
+$(OUT)/liblwip.a: $(LWIP_DIR)/src/core/tcp.c
+	@$(MAKE) --no-print-directory lwip-objs
+	@rm -f $@
+	$(AR) rcs $@ $(LWIP_OBJS)
+
+.PHONY: lwip-objs
+lwip-objs: $(LWIP_OBJS)
+
+# --- project code ----------------------------------------------------------
+COMMON_SRCS := $(wildcard common/*.c)
+STREAM_SRCS := $(wildcard stream/*.c)
+BACKEND_SRCS := $(filter-out backend/main.c,$(wildcard backend/*.c))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+
+objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
+
+$(OBJ)/backend/%.o: CPPFLAGS += $(LWIP_CPPFLAGS)
+$(OBJ)/tests/%.o: CPPFLAGS += $(LWIP_CPPFLAGS)
+$(OBJ)/%.o: %.c | lwip-headers
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+.PHONY: lwip-headers
+ifeq ($(LWIP),self)
+lwip-headers: $(LWIP_DIR)/src/core/tcp.c
+else
+lwip-headers:
+endif
+
+$(OUT)/libcommon.a: $(call objs,$(COMMON_SRCS))
+$(OUT)/libstream.a: $(call objs,$(STREAM_SRCS))
+$(OUT)/libvgate.a: $(call objs,$(BACKEND_SRCS))
+$(OUT)/%.a:
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+VGATE_LIBS = $(OUT)/libvgate.a $(OUT)/libstream.a $(OUT)/libcommon.a $(LWIP_LIB)
+
+$(OUT)/vgate: $(call objs,backend/main.c) $(VGATE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LWIP_LDLIBS) $(LDLIBS)
+
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+$(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(VGATE_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LWIP_LDLIBS) $(LDLIBS) -lcmocka
+
+BINS := $(OUT)/vgate
+
+.PHONY: all
+all: $(BINS) $(UNIT_BINS)
+
+# --- using it --------------------------------------------------------------
+.PHONY: deps run check unit e2e lint format clean
+deps:
+	@bash scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/run.sh $(OUT)/vgate
+
+unit: all
+	@bash tests/run-unit.sh $(UNIT_BINS)
+
+e2e: all
+	@VGATE_BUILD=$(OUT) bash tests/e2e/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit e2e
+
+PROJECT_SRCS = $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c $(UNIT_SRCS)
+PROJECT_HDRS = $(wildcard common/*.h stream/*.h backend/*.h tests/unit/*.h)
+
+lint: all
+	clang-format --dry-run --Werror $(PROJECT_SRCS) $(PROJECT_HDRS)
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -D__GNUC__ \
+		-Icommon -Istream -Ibackend $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c
+	clang-tidy --quiet $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c -- \
+		$(CPPFLAGS) $(LWIP_CPPFLAGS) -std=gnu11 -D_GNU_SOURCE
+	shellcheck scripts/*.sh tests/*.sh tests/e2e/*.sh .ci/run
+
+format:
+	clang-format -i $(PROJECT_SRCS) $(PROJECT_HDRS)
+
+clean:
+	rm -rf build/obj build/san build/system build/*.a build/vgate build/tests
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+/*
+ * http_port.c - API connections before they become anything else
+ *
+ * An accepted -listen/-services connection starts in PORT_HTTP_HEAD. Its
+ * request head is peeked (MSG_PEEK, edge-triggered so old bytes do not wake
+ * the loop again) until the blank line arrives, within HTTP_HEAD_MAX bytes
+ * and PORT_HANDSHAKE_TIMEOUT_MS. Then:
+ *
+ *   POST /connect (on -listen only)  exactly the head is consumed, no
+ *        response is written (gvforwarder reads none), and the connection
+ *        becomes a LE16 switch port: frames that came with the request are
+ *        still in the socket and are the first the decoder sees.
+ *   GET /stats  a JSON object with gvproxy's BytesSent/BytesReceived and
+ *        vgate's own counters.
+ *   anything else  404, or 400 for a malformed head; then closed.
+ */
+#include "http_head.h"
+#include "log.h"
+#include "util.h"
+#include "vgate.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define COMP "api"
+
+static void reply(struct port *p, const char *status, const char *type, const char *body)
+{
+	char buf[4096];
+	int n = snprintf(buf, sizeof(buf),
+			 "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n%s",
+			 status, type, strlen(body), body);
+
+	if (n > 0 && (size_t)n < sizeof(buf) &&
+	    send(p->conn.wfd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug(COMP, "%s: reply lost: %s", p->name, strerror(errno));
+}
+
+/* VM traffic since start, as gvproxy's /stats reports it. */
+static void stats_json(char *buf, size_t cap)
+{
+	const struct switch_stats *st = &vg->sw.stats;
+
+	snprintf(buf, cap,
+		 "{\"BytesSent\":%" PRIu64 ",\"BytesReceived\":%" PRIu64 ",\"VMs\":%u,"
+		 "\"TxDrops\":%" PRIu64 ",\"Runts\":%" PRIu64 ",\"Oversize\":%" PRIu64
+		 ",\"UnknownUnicast\":%" PRIu64 ",\"GatewayFrames\":%" PRIu64 "}\n",
+		 st->vm_tx_bytes, st->vm_rx_bytes, switch_port_count(&vg->sw) - 1, st->vm_tx_drops,
+		 vg->drops.runts, vg->drops.oversize, st->unknown_unicast, vg->drops.gateway_frames);
+}
+
+void http_port_head(struct port *p)
+{
+	char buf[HTTP_HEAD_MAX];
+	struct http_head h;
+	ssize_t n;
+	int r;
+
+	n = recv(p->conn.rfd, buf, sizeof(buf), MSG_PEEK);
+	if (n == 0) {
+		port_close(p, "closed before a request");
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			port_close(p, strerror(errno));
+		return;
+	}
+	r = http_head_parse(buf, (size_t)n, &h);
+	if (r == -EAGAIN)
+		return;
+	if (r < 0) {
+		vg->drops.bad_handshakes++;
+		reply(p, "400 Bad Request", "text/plain", "malformed request\n");
+		port_close(p, "malformed HTTP request");
+		return;
+	}
+	if (!strcmp(h.path, "/connect") && p->allow_connect) {
+		/* Consume the head only; frames behind it stay for the decoder. */
+		n = recv(p->conn.rfd, buf, h.head_len, 0);
+		if (n != (ssize_t)h.head_len) {
+			port_close(p, "short read of request head");
+			return;
+		}
+		if (port_attach(p, PORT_RUNNING) < 0) {
+			port_close(p, "refused");
+			return;
+		}
+		/* Frames may already be waiting, and no new edge will say so. */
+		port_handle(p, EPOLLIN);
+		return;
+	}
+	if (!strcmp(h.path, "/stats") && !strcmp(h.method, "GET")) {
+		char body[1024];
+
+		stats_json(body, sizeof(body));
+		reply(p, "200 OK", "application/json", body);
+	} else {
+		reply(p, "404 Not Found", "text/plain", "404 page not found\n");
+	}
+	port_close(p, "request answered");
+}

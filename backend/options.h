@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.h - vgate's command line: gvproxy's flags plus vgate's own
+ *
+ * gvproxy is a Go program, so its flags follow Go's flag package: one or two
+ * dashes, "-flag value" or "-flag=value", booleans as "-flag" or
+ * "-flag=true|false". vgate accepts the same, so tools that launch gvproxy
+ * launch vgate unchanged, and adds its own long options in the same syntax.
+ */
+#ifndef VGATE_OPTIONS_H
+#define VGATE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Most values a repeatable flag may take. */
+#define OPT_LIST_MAX 16
+
+struct opt_list {
+	const char *v[OPT_LIST_MAX];
+	unsigned n;
+};
+
+struct netns_spec {
+	const char *ns;
+};
+
+struct vgate_options {
+	struct opt_list listen;       /* -listen: API incl. /connect */
+	struct opt_list services;     /* -services: API without /connect */
+	struct opt_list listen_qemu;  /* -listen-qemu */
+	struct opt_list listen_bess;  /* -listen-bess */
+	struct opt_list listen_vfkit; /* -listen-vfkit (and QEMU dgram) */
+	struct opt_list listen_vpnkit;
+	bool listen_stdio;            /* -listen-stdio accept */
+	struct opt_list connect_qemu; /* --connect-qemu */
+	struct opt_list netns;        /* --netns */
+	const char *netns_ifname;
+	const char *netns_mac;
+	bool netns_configure;
+	unsigned long mtu;
+	long ssh_port;
+	const char *pid_file;
+	const char *log_file;
+	const char *pcap;
+	const char *notification;
+	const char *config;
+	const char *subnet;
+	const char *gateway_ip;
+	const char *device_ip;
+	const char *host_ip;
+	struct opt_list forward_sock;
+	struct opt_list forward_dest;
+	struct opt_list forward_user;
+	struct opt_list forward_identity;
+	bool ec2_metadata_access;
+	bool debug;
+	bool version;
+	bool help;
+};
+
+/*
+ * options_parse() - fill @o from argv (defaults first)
+ * Return: 0, or -EINVAL after printing the reason to stderr.
+ */
+int options_parse(struct vgate_options *o, int argc, char **argv);
+
+void options_usage(FILE *out);
+
+#endif
