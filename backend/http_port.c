@@ -13,6 +13,7 @@
  *        still in the socket and are the first the decoder sees.
  *   GET /stats  a JSON object with gvproxy's BytesSent/BytesReceived and
  *        vgate's own counters.
+ *   GET /v1/ports  every VM port: transport, MAC, frame/byte/drop counters.
  *   anything else  404, or 400 for a malformed head; then closed.
  */
 #include "http_head.h"
@@ -24,20 +25,29 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #define COMP "api"
+/* Room for every port's line in /v1/ports. */
+#define HTTP_PORTS_JSON_MAX (SWITCH_PORTS_MAX * 256 + 16)
 
 static void reply(struct port *p, const char *status, const char *type, const char *body)
 {
-	char buf[4096];
-	int n = snprintf(buf, sizeof(buf),
+	char head[256];
+	struct iovec iov[2];
+	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			 "Connection: close\r\n\r\n%s",
-			 status, type, strlen(body), body);
+			 "Connection: close\r\n\r\n",
+			 status, type, strlen(body));
 
-	if (n > 0 && (size_t)n < sizeof(buf) &&
-	    send(p->conn.wfd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+	if (n <= 0 || (size_t)n >= sizeof(head))
+		return;
+	iov[0] = (struct iovec){ .iov_base = head, .iov_len = (size_t)n };
+	iov[1] = (struct iovec){ .iov_base = (void *)body, .iov_len = strlen(body) };
+	/* A fresh socket's buffer takes a reply this small in one go. */
+	if (writev(p->conn.wfd, iov, 2) < 0)
 		log_debug(COMP, "%s: reply lost: %s", p->name, strerror(errno));
 }
 
@@ -52,6 +62,37 @@ static void stats_json(char *buf, size_t cap)
 		 ",\"UnknownUnicast\":%" PRIu64 ",\"GatewayFrames\":%" PRIu64 "}\n",
 		 st->vm_tx_bytes, st->vm_rx_bytes, switch_port_count(&vg->sw) - 1, st->vm_tx_drops,
 		 vg->drops.runts, vg->drops.oversize, st->unknown_unicast, vg->drops.gateway_frames);
+}
+
+/* Every VM port: name, MAC, counters. */
+static void ports_json(char *buf, size_t cap)
+{
+	size_t off = 0;
+	bool first = true;
+
+	off += (size_t)snprintf(buf + off, cap - off, "[");
+	for (unsigned i = 1; i < SWITCH_PORTS_MAX && off < cap; i++) {
+		const struct port *q = vg->ports[i];
+		const struct switch_port_stats *st = &vg->sw.port_stats[i];
+		char mac[18] = "";
+
+		if (!q)
+			continue;
+		if (q->mac_known)
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", q->mac[0],
+				 q->mac[1], q->mac[2], q->mac[3], q->mac[4], q->mac[5]);
+		off += (size_t)snprintf(
+			buf + off, cap - off,
+			"%s{\"port\":%u,\"transport\":\"%s\",\"mac\":\"%s\",\"rx_frames\":%" PRIu64
+			",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+			",\"tx_drops\":%" PRIu64 ",\"rx_runts\":%" PRIu64 "}",
+			first ? "" : ",", i, port_origin_name(q->origin), mac, st->rx_frames,
+			st->rx_bytes, st->tx_frames, st->tx_bytes, st->tx_drops,
+			q->conn.stats.rx_runts);
+		first = false;
+	}
+	if (off < cap)
+		snprintf(buf + off, cap - off, "]\n");
 }
 
 void http_port_head(struct port *p)
@@ -100,6 +141,15 @@ void http_port_head(struct port *p)
 
 		stats_json(body, sizeof(body));
 		reply(p, "200 OK", "application/json", body);
+	} else if (!strcmp(h.path, "/v1/ports") && !strcmp(h.method, "GET")) {
+		_cleanup_free_ char *body = malloc(HTTP_PORTS_JSON_MAX);
+
+		if (!body) {
+			reply(p, "500 Internal Server Error", "text/plain", "out of memory\n");
+		} else {
+			ports_json(body, HTTP_PORTS_JSON_MAX);
+			reply(p, "200 OK", "application/json", body);
+		}
 	} else {
 		reply(p, "404 Not Found", "text/plain", "404 page not found\n");
 	}
