@@ -27,7 +27,8 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -fno-strict-aliasing \
 	-D_GNU_SOURCE -MMD -MP
-CPPFLAGS += -Icommon -Istream -Ibackend
+# Each layer sees only the layers below it (DESIGN.md: dependencies point one way).
+CPPFLAGS += -Icommon
 LDLIBS += -lm
 ifneq ($(SANITIZE),)
   CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -79,8 +80,9 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
-$(OBJ)/backend/%.o: CPPFLAGS += $(LWIP_CPPFLAGS)
-$(OBJ)/tests/%.o: CPPFLAGS += $(LWIP_CPPFLAGS)
+$(OBJ)/stream/%.o: CPPFLAGS += -Istream
+$(OBJ)/backend/%.o: CPPFLAGS += -Istream -Ibackend $(LWIP_CPPFLAGS)
+$(OBJ)/tests/%.o: CPPFLAGS += -Istream -Ibackend $(LWIP_CPPFLAGS)
 $(OBJ)/%.o: %.c | lwip-headers
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -132,6 +134,10 @@ e2e: all
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit e2e
+ifeq ($(LWIP),self)
+	@echo "== unit tests against Debian's liblwip-dev (LWIP=system) =="
+	@$(MAKE) --no-print-directory LWIP=system unit
+endif
 
 PROJECT_SRCS = $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c $(UNIT_SRCS)
 PROJECT_HDRS = $(wildcard common/*.h stream/*.h backend/*.h tests/unit/*.h)
@@ -142,8 +148,8 @@ lint: all
 		--inline-suppr --suppress=missingIncludeSystem -D__GNUC__ \
 		-Icommon -Istream -Ibackend $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c
 	clang-tidy --quiet $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c -- \
-		$(CPPFLAGS) $(LWIP_CPPFLAGS) -std=gnu11 -D_GNU_SOURCE
-	shellcheck scripts/*.sh tests/*.sh tests/e2e/*.sh .ci/run
+		-Icommon -Istream -Ibackend $(LWIP_CPPFLAGS) -std=gnu11 -D_GNU_SOURCE
+	shellcheck -x scripts/*.sh tests/*.sh tests/e2e/*.sh examples/*.sh .ci/run
 
 format:
 	clang-format -i $(PROJECT_SRCS) $(PROJECT_HDRS)

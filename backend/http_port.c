@@ -61,7 +61,8 @@ static void stats_json(char *buf, size_t cap)
 		 "\"TxDrops\":%" PRIu64 ",\"Runts\":%" PRIu64 ",\"Oversize\":%" PRIu64
 		 ",\"UnknownUnicast\":%" PRIu64 ",\"GatewayFrames\":%" PRIu64 "}\n",
 		 st->vm_tx_bytes, st->vm_rx_bytes, switch_port_count(&vg->sw) - 1, st->vm_tx_drops,
-		 vg->drops.runts, vg->drops.oversize, st->unknown_unicast, vg->drops.gateway_frames);
+		 vg->drops.runts, vg->drops.oversize, st->unknown_unicast,
+		 vg->drops.gateway_frames);
 }
 
 /* Every VM port: name, MAC, counters. */
@@ -142,14 +143,10 @@ void http_port_head(struct port *p)
 		stats_json(body, sizeof(body));
 		reply(p, "200 OK", "application/json", body);
 	} else if (!strcmp(h.path, "/v1/ports") && !strcmp(h.method, "GET")) {
-		_cleanup_free_ char *body = malloc(HTTP_PORTS_JSON_MAX);
+		static char body[HTTP_PORTS_JSON_MAX];
 
-		if (!body) {
-			reply(p, "500 Internal Server Error", "text/plain", "out of memory\n");
-		} else {
-			ports_json(body, HTTP_PORTS_JSON_MAX);
-			reply(p, "200 OK", "application/json", body);
-		}
+		ports_json(body, sizeof(body));
+		reply(p, "200 OK", "application/json", body);
 	} else {
 		reply(p, "404 Not Found", "text/plain", "404 page not found\n");
 	}

@@ -165,8 +165,7 @@ void loop_run_graveyard(struct loop *l)
 	}
 }
 
-int loop_run(struct loop *l, loop_dispatch_fn dispatch, loop_idle_fn idle,
-	     loop_timeout_fn timeout)
+int loop_run(struct loop *l, loop_dispatch_fn dispatch, loop_idle_fn idle, loop_timeout_fn timeout)
 {
 	struct epoll_event evs[LOOP_EVENTS_MAX];
 

@@ -92,8 +92,7 @@ void loop_run_graveyard(struct loop *l);
 int loop_signal_read(struct loop *l);
 
 /* Run until loop_quit(). Return: the exit code given to loop_quit(). */
-int loop_run(struct loop *l, loop_dispatch_fn dispatch, loop_idle_fn idle,
-	     loop_timeout_fn timeout);
+int loop_run(struct loop *l, loop_dispatch_fn dispatch, loop_idle_fn idle, loop_timeout_fn timeout);
 void loop_quit(struct loop *l, int code);
 
 #endif

@@ -150,8 +150,8 @@ static int write_pid_file(const char *path)
 }
 
 /* Parse -subnet/-gatewayIP/-deviceIP for --netns-configure. */
-static int netns_addressing(const struct vgate_options *o, struct in_addr *dev,
-			    unsigned *prefix, struct in_addr *gw)
+static int netns_addressing(const struct vgate_options *o, struct in_addr *dev, unsigned *prefix,
+			    struct in_addr *gw)
 {
 	const char *subnet = o->subnet ? o->subnet : "192.168.127.0/24";
 	char net[32];
@@ -180,7 +180,8 @@ bad:
 
 static int attach_netns(const struct vgate_options *o)
 {
-	struct netns_tap_config cfg = { .ifname = o->netns_ifname, .mtu = vg->mtu,
+	struct netns_tap_config cfg = { .ifname = o->netns_ifname,
+					.mtu = vg->mtu,
 					.configure = o->netns_configure };
 	uint8_t base[6];
 	int r;
@@ -249,8 +250,7 @@ static int open_endpoints(const struct vgate_options *o)
 
 static int check_unsupported(const struct vgate_options *o)
 {
-	if (o->forward_sock.n || o->forward_dest.n || o->forward_user.n ||
-	    o->forward_identity.n) {
+	if (o->forward_sock.n || o->forward_dest.n || o->forward_user.n || o->forward_identity.n) {
 		log_err(COMP, "-forward-sock/-forward-dest/-forward-user/-forward-identity: "
 			      "not supported yet");
 		return -ENOTSUP;
@@ -260,8 +260,8 @@ static int check_unsupported(const struct vgate_options *o)
 		return -ENOTSUP;
 	}
 	if (!o->listen.n && !o->services.n && !o->listen_qemu.n && !o->listen_bess.n &&
-	    !o->listen_vfkit.n && !o->listen_vpnkit.n && !o->listen_stdio &&
-	    !o->connect_qemu.n && !o->netns.n) {
+	    !o->listen_vfkit.n && !o->listen_vpnkit.n && !o->listen_stdio && !o->connect_qemu.n &&
+	    !o->netns.n) {
 		log_err(COMP, "nothing to serve: give at least one -listen* flag, "
 			      "--connect-qemu or --netns (see vgate -help)");
 		return -EINVAL;

@@ -34,8 +34,8 @@ int mac_parse(const char *s, uint8_t mac[6])
 	unsigned v[6];
 	char tail;
 
-	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4],
-			 &v[5], &tail) != 6)
+	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+			 &tail) != 6)
 		return -EINVAL;
 	if (strlen(s) != 17)
 		return -EINVAL;
@@ -68,8 +68,7 @@ static int ifreq_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *
 	if (ioctl(s, req, ifr) < 0) {
 		int r = -errno;
 
-		log_err(COMP, "--netns %s: %s on %s: %s", cfg->ns, what, cfg->ifname,
-			strerror(-r));
+		log_err(COMP, "--netns %s: %s on %s: %s", cfg->ns, what, cfg->ifname, strerror(-r));
 		return r;
 	}
 	return 0;

@@ -17,7 +17,7 @@
 #include <netinet/in.h>
 
 struct netns_tap_config {
-	const char *ns;     /* name under /run/netns, or a path */
+	const char *ns;	    /* name under /run/netns, or a path */
 	const char *ifname; /* tap name inside */
 	uint8_t mac[6];
 	uint16_t mtu;

@@ -26,15 +26,15 @@ struct netns_spec {
 };
 
 struct vgate_options {
-	struct opt_list listen;       /* -listen: API incl. /connect */
+	struct opt_list listen;	      /* -listen: API incl. /connect */
 	struct opt_list services;     /* -services: API without /connect */
 	struct opt_list listen_qemu;  /* -listen-qemu */
 	struct opt_list listen_bess;  /* -listen-bess */
 	struct opt_list listen_vfkit; /* -listen-vfkit (and QEMU dgram) */
 	struct opt_list listen_vpnkit;
-	bool listen_stdio;            /* -listen-stdio accept */
+	bool listen_stdio;	      /* -listen-stdio accept */
 	struct opt_list connect_qemu; /* --connect-qemu */
-	struct opt_list netns;        /* --netns */
+	struct opt_list netns;	      /* --netns */
 	const char *netns_ifname;
 	const char *netns_mac;
 	bool netns_configure;

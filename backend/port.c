@@ -171,8 +171,9 @@ void port_close(struct port *p, const char *why)
 	if (p->state == PORT_CLOSED)
 		return;
 	if (p->state == PORT_RUNNING)
-		log_info(COMP, "%s: detached from port %d: %s (rx %" PRIu64 " frames, tx %" PRIu64
-			       " frames, %" PRIu64 " dropped)",
+		log_info(COMP,
+			 "%s: detached from port %d: %s (rx %" PRIu64 " frames, tx %" PRIu64
+			 " frames, %" PRIu64 " dropped)",
 			 p->name, p->id, why, vg->sw.port_stats[p->id].rx_frames,
 			 vg->sw.port_stats[p->id].tx_frames, vg->sw.port_stats[p->id].tx_drops);
 	else
@@ -302,8 +303,7 @@ void port_handle(struct port *p, uint32_t events)
 			r = port_vpnkit_step(p);
 			if (r < 0 && r != -EAGAIN) {
 				vg->drops.bad_handshakes++;
-				port_close(p, r == -EPROTO ? "bad vpnkit handshake"
-							   : strerror(-r));
+				port_close(p, r == -EPROTO ? "bad vpnkit handshake" : strerror(-r));
 				return;
 			}
 			break;
@@ -317,8 +317,8 @@ void port_handle(struct port *p, uint32_t events)
 			vg->drops.runts += p->conn.stats.rx_runts - runts;
 			if (r == -EMSGSIZE) {
 				vg->drops.oversize++;
-				log_warn(COMP, "%s: frame length over %zu bytes: closing",
-					 p->name, stream_framing_max(p->conn.framing));
+				log_warn(COMP, "%s: frame length over %zu bytes: closing", p->name,
+					 stream_framing_max(p->conn.framing));
 				notify_send(NOTIFY_HYPERVISOR_ERROR, p->mac_known ? p->mac : NULL);
 				port_close(p, "oversized frame");
 				return;

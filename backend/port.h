@@ -39,13 +39,13 @@ enum port_state {
 
 /* What kind of endpoint the port came from, for names and stats. */
 enum port_origin {
-	PORT_FROM_QEMU,     /* -listen-qemu, --connect-qemu: BE32 stream */
-	PORT_FROM_VPNKIT,   /* -listen-vpnkit: handshake, then LE16 */
-	PORT_FROM_CONNECT,  /* -listen ... POST /connect: LE16 */
-	PORT_FROM_STDIO,    /* -listen-stdio: LE16 over stdin/stdout */
-	PORT_FROM_BESS,     /* -listen-bess: SEQPACKET */
-	PORT_FROM_DGRAM,    /* -listen-vfkit / QEMU -netdev dgram */
-	PORT_FROM_NETNS,    /* --netns: a tap in a namespace */
+	PORT_FROM_QEMU,	   /* -listen-qemu, --connect-qemu: BE32 stream */
+	PORT_FROM_VPNKIT,  /* -listen-vpnkit: handshake, then LE16 */
+	PORT_FROM_CONNECT, /* -listen ... POST /connect: LE16 */
+	PORT_FROM_STDIO,   /* -listen-stdio: LE16 over stdin/stdout */
+	PORT_FROM_BESS,	   /* -listen-bess: SEQPACKET */
+	PORT_FROM_DGRAM,   /* -listen-vfkit / QEMU -netdev dgram */
+	PORT_FROM_NETNS,   /* --netns: a tap in a namespace */
 };
 
 /* An accepted API connection must send its request head within this time. */
@@ -72,8 +72,8 @@ struct port {
 	bool mac_known;
 	uint8_t mac[6];
 	uint64_t created_ms;
-	struct qemu_client *client; /* reconnect owner, if any */
-	char unlink_path[108];      /* socket file removed when the port closes */
+	struct qemu_client *client;	  /* reconnect owner, if any */
+	char unlink_path[108];		  /* socket file removed when the port closes */
 	struct port *all_prev, *all_next; /* every live port, for shutdown */
 };
 

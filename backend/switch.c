@@ -130,8 +130,7 @@ static void deliver(struct vswitch *sw, unsigned port, const uint8_t *frame, siz
 	}
 }
 
-void switch_input(struct vswitch *sw, unsigned port, const uint8_t *frame, size_t len,
-		  uint64_t now)
+void switch_input(struct vswitch *sw, unsigned port, const uint8_t *frame, size_t len, uint64_t now)
 {
 	const uint8_t *dst = frame, *src = frame + 6;
 	int out;

@@ -44,10 +44,10 @@ struct switch_port_stats {
 
 struct switch_stats {
 	uint64_t unknown_unicast; /* dropped: destination not learnt */
-	uint64_t hairpin;         /* dropped: destination is the ingress port */
-	uint64_t table_full;      /* MACs not learnt because the table was full */
-	uint64_t moves;           /* a MAC seen on another port than before */
-	uint64_t aged;            /* entries aged out */
+	uint64_t hairpin;	  /* dropped: destination is the ingress port */
+	uint64_t table_full;	  /* MACs not learnt because the table was full */
+	uint64_t moves;		  /* a MAC seen on another port than before */
+	uint64_t aged;		  /* entries aged out */
 	/* traffic of VM ports (not the gateway) since start */
 	uint64_t vm_rx_frames, vm_rx_bytes;
 	uint64_t vm_tx_frames, vm_tx_bytes, vm_tx_drops;

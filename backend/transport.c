@@ -34,10 +34,8 @@
 #define COMP "transport"
 
 static const char *const kind_names[] = {
-	[LISTENER_QEMU] = "listen-qemu",
-	[LISTENER_VPNKIT] = "listen-vpnkit",
-	[LISTENER_API] = "listen",
-	[LISTENER_SERVICES] = "services",
+	[LISTENER_QEMU] = "listen-qemu", [LISTENER_VPNKIT] = "listen-vpnkit",
+	[LISTENER_API] = "listen",	 [LISTENER_SERVICES] = "services",
 	[LISTENER_BESS] = "listen-bess",
 };
 
@@ -83,8 +81,7 @@ static int url_or_complain(const char *flag, const char *spec, struct stream_url
 static void listen_error(const char *flag, const char *spec, int r)
 {
 	if (r == -EADDRINUSE)
-		log_err(COMP, "-%s %s: address in use (another process is serving it)", flag,
-			spec);
+		log_err(COMP, "-%s %s: address in use (another process is serving it)", flag, spec);
 	else if (r == -EEXIST)
 		log_err(COMP, "-%s %s: path exists and is not a socket", flag, spec);
 	else if (r == -EAFNOSUPPORT)
@@ -137,12 +134,11 @@ int transport_listen(enum listener_kind kind, const char *spec)
 
 static void describe_peer(const struct listener *l, int fd, char *buf, size_t cap)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 	char host[64] = "";
 
-	if (l->url.scheme == STREAM_URL_TCP &&
-	    getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+	if (l->url.scheme == STREAM_URL_TCP && getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
 		if (ss.ss_family == AF_INET) {
 			const struct sockaddr_in *s = (const struct sockaddr_in *)&ss;
 

@@ -22,7 +22,7 @@
 
 /* Counters for frames the transports refused before the switch saw them. */
 struct vgate_drop_stats {
-	uint64_t runts;      /* frames shorter than 14 bytes */
+	uint64_t runts;	     /* frames shorter than 14 bytes */
 	uint64_t oversize;   /* frames over the transport's maximum */
 	uint64_t ports_full; /* connections refused: SWITCH_PORTS_MAX reached */
 	uint64_t bad_handshakes;
@@ -31,11 +31,11 @@ struct vgate_drop_stats {
 };
 
 enum listener_kind {
-	LISTENER_QEMU,    /* accept: BE32 ports */
-	LISTENER_VPNKIT,  /* accept: vpnkit handshake ports */
-	LISTENER_API,     /* accept: HTTP, /connect allowed */
+	LISTENER_QEMU,	   /* accept: BE32 ports */
+	LISTENER_VPNKIT,   /* accept: vpnkit handshake ports */
+	LISTENER_API,	   /* accept: HTTP, /connect allowed */
 	LISTENER_SERVICES, /* accept: HTTP, no /connect */
-	LISTENER_BESS,    /* accept: SEQPACKET ports */
+	LISTENER_BESS,	   /* accept: SEQPACKET ports */
 };
 
 struct listener {
@@ -57,8 +57,8 @@ struct qemu_client {
 	struct loop_timer retry;
 	struct stream_url url;
 	char spec[STREAM_URL_PATH_MAX + 32];
-	int fd;               /* while connecting */
-	struct port *port;    /* while connected */
+	int fd;		   /* while connecting */
+	struct port *port; /* while connected */
 	uint64_t backoff_ms;
 	uint64_t connects;
 };

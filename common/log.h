@@ -33,9 +33,9 @@ void log_msg(enum log_level level, const char *component, const char *fmt, ...)
 #define log_err(comp, ...) log_msg(VLOG_ERR, comp, __VA_ARGS__)
 #define log_warn(comp, ...) log_msg(VLOG_WARN, comp, __VA_ARGS__)
 #define log_info(comp, ...) log_msg(VLOG_INFO, comp, __VA_ARGS__)
-#define log_debug(comp, ...)                                  \
-	do {                                                  \
-		if (log_enabled(VLOG_DEBUG))                  \
+#define log_debug(comp, ...)                                    \
+	do {                                                    \
+		if (log_enabled(VLOG_DEBUG))                    \
 			log_msg(VLOG_DEBUG, comp, __VA_ARGS__); \
 	} while (0)
 

@@ -94,9 +94,9 @@ mkdir -p "$out/src"
 	exit 1
 }
 dir=$(find "$out/src" -maxdepth 1 -type d -name 'lwip-*' | head -n 1)
-[ -n "$dir" ] && [ -f "$dir/src/core/tcp.c" ] || {
+if [ -z "$dir" ] || [ ! -f "$dir/src/core/tcp.c" ]; then
 	echo "fetch-lwip: unpacked source not found under $out/src" >&2
 	exit 1
-}
+fi
 ln -sfn "$(basename "$dir")" "$out/src/lwip"
 echo "fetch-lwip: $(basename "$dir") unpacked in $out/src"

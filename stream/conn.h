@@ -30,8 +30,8 @@
 struct stream_conn_stats {
 	uint64_t rx_frames;
 	uint64_t rx_bytes;
-	uint64_t rx_runts;    /* frames under 14 bytes, dropped */
-	uint64_t rx_oversize; /* frames over the framing's maximum */
+	uint64_t rx_runts;	/* frames under 14 bytes, dropped */
+	uint64_t rx_oversize;	/* frames over the framing's maximum */
 	uint64_t rx_handshakes; /* legacy VFKT datagrams swallowed */
 };
 
@@ -39,13 +39,13 @@ struct stream_conn {
 	int rfd;
 	int wfd;
 	enum stream_framing framing;
-	bool is_socket;   /* sendmsg/recvfrom usable */
-	bool learn_peer;  /* unconnected datagram socket: reply to the sender */
+	bool is_socket;	 /* sendmsg/recvfrom usable */
+	bool learn_peer; /* unconnected datagram socket: reply to the sender */
 	bool has_peer;
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	struct stream_decoder rx; /* byte streams only */
-	uint8_t *msgbuf;          /* message transports only */
+	uint8_t *msgbuf;	  /* message transports only */
 	struct stream_txq tx;
 	struct stream_conn_stats stats;
 };

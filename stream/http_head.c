@@ -47,7 +47,7 @@ int http_head_parse(const char *buf, size_t len, struct http_head *h)
 	if (!sp1)
 		return -EPROTO;
 	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
-	if (!sp2 || strncmp(sp2 + 1, "HTTP/1.", 7))
+	if (!sp2 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0)
 		return -EPROTO;
 	if (copy_token(h->method, sizeof(h->method), buf, (size_t)(sp1 - buf)) < 0)
 		return -EPROTO;

@@ -27,8 +27,8 @@
 
 struct stream_txq_stats {
 	uint64_t frames; /* frames accepted into the queue */
-	uint64_t bytes;  /* frame bytes accepted */
-	uint64_t drops;  /* frames dropped because the queue was full */
+	uint64_t bytes;	 /* frame bytes accepted */
+	uint64_t drops;	 /* frames dropped because the queue was full */
 };
 
 struct stream_txq {

@@ -12,10 +12,8 @@ static const struct {
 	const char *prefix;
 	enum stream_url_scheme scheme;
 } schemes[] = {
-	{ "unix://", STREAM_URL_UNIX },
-	{ "unixpacket://", STREAM_URL_UNIXPACKET },
-	{ "unixgram://", STREAM_URL_UNIXGRAM },
-	{ "tcp://", STREAM_URL_TCP },
+	{ "unix://", STREAM_URL_UNIX },		{ "unixpacket://", STREAM_URL_UNIXPACKET },
+	{ "unixgram://", STREAM_URL_UNIXGRAM }, { "tcp://", STREAM_URL_TCP },
 	{ "vsock://", STREAM_URL_VSOCK },
 };
 
@@ -48,9 +46,11 @@ static int parse_port(const char *s, size_t len, unsigned long max, unsigned lon
 
 static int set_suffix(struct stream_url *u, const char *s)
 {
-	if (strlen(s) >= sizeof(u->suffix))
+	size_t n = strlen(s);
+
+	if (n >= sizeof(u->suffix))
 		return -ENAMETOOLONG;
-	strcpy(u->suffix, s);
+	memcpy(u->suffix, s, n + 1);
 	return 0;
 }
 
@@ -131,13 +131,16 @@ int stream_url_parse(const char *s, struct stream_url *u)
 	switch (u->scheme) {
 	case STREAM_URL_UNIX:
 	case STREAM_URL_UNIXPACKET:
-	case STREAM_URL_UNIXGRAM:
-		if (!*rest)
+	case STREAM_URL_UNIXGRAM: {
+		size_t n = strlen(rest);
+
+		if (!n)
 			return -EINVAL;
-		if (strlen(rest) >= sizeof(u->path))
+		if (n >= sizeof(u->path))
 			return -ENAMETOOLONG;
-		strcpy(u->path, rest);
+		memcpy(u->path, rest, n + 1);
 		return 0;
+	}
 	case STREAM_URL_TCP: {
 		int r = parse_hostport(rest, u);
 

@@ -33,10 +33,10 @@ struct stream_url {
 	enum stream_url_scheme scheme;
 	char path[STREAM_URL_PATH_MAX]; /* unix schemes; NUL-terminated */
 	char host[STREAM_URL_HOST_MAX]; /* tcp: without brackets */
-	uint16_t port;                  /* tcp, vsock */
-	uint32_t cid;                   /* vsock */
-	bool any_cid;                   /* vsock://:port */
-	char suffix[128];               /* "/connect" and the like */
+	uint16_t port;			/* tcp, vsock */
+	uint32_t cid;			/* vsock */
+	bool any_cid;			/* vsock://:port */
+	char suffix[128];		/* "/connect" and the like */
 };
 
 /*

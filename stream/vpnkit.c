@@ -16,7 +16,7 @@ int vpnkit_parse_hello(const uint8_t *buf, size_t len, struct vpnkit_hello *h)
 {
 	if (len < VPNKIT_HELLO_LEN)
 		return -EAGAIN;
-	if (memcmp(buf, VPNKIT_MAGIC, 5))
+	if (memcmp(buf, VPNKIT_MAGIC, 5) != 0)
 		return -EPROTO;
 	h->version = le32(buf + 5);
 	memcpy(h->commit, buf + 9, 40);
