@@ -122,7 +122,7 @@ deps:
 	@bash scripts/deps.sh
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(OUT)/vgate
 	@bash scripts/run.sh $(OUT)/vgate
 
 unit: all
