@@ -30,6 +30,12 @@ int stream_conn_init(struct stream_conn *c, int rfd, int wfd, enum stream_framin
 	c->wfd = wfd;
 	c->framing = framing;
 	c->is_socket = is_socket;
+	if (is_socket) {
+		socklen_t optlen = sizeof(c->sotype);
+
+		if (getsockopt(rfd, SOL_SOCKET, SO_TYPE, &c->sotype, &optlen) < 0)
+			return -errno;
+	}
 	if (framing == STREAM_FRAMING_MSG) {
 		c->msgbuf = malloc(MSGBUF_SIZE);
 		if (!c->msgbuf)
@@ -61,6 +67,14 @@ void stream_conn_close(struct stream_conn *c)
 	c->msgbuf = NULL;
 }
 
+/* On byte streams the decoder counts frames, bytes and runts. */
+static void sync_rx_stats(struct stream_conn *c)
+{
+	c->stats.rx_frames = c->rx.stats.frames;
+	c->stats.rx_bytes = c->rx.stats.bytes;
+	c->stats.rx_runts = c->rx.stats.runts;
+}
+
 static int read_stream(struct stream_conn *c, stream_frame_cb cb, void *ctx)
 {
 	int frames = 0;
@@ -68,7 +82,6 @@ static int read_stream(struct stream_conn *c, stream_frame_cb cb, void *ctx)
 	for (int i = 0; i < STREAM_READ_BUDGET; i++) {
 		size_t room;
 		uint8_t *space = stream_decoder_space(&c->rx, &room);
-		uint64_t runts = c->rx.stats.runts;
 		ssize_t n = read(c->rfd, space, room);
 		int r;
 
@@ -82,14 +95,12 @@ static int read_stream(struct stream_conn *c, stream_frame_cb cb, void *ctx)
 			return -errno;
 		}
 		r = stream_decoder_commit(&c->rx, (size_t)n, cb, ctx);
-		c->stats.rx_runts += c->rx.stats.runts - runts;
+		sync_rx_stats(c);
 		if (r < 0) {
 			c->stats.rx_oversize++;
 			return r;
 		}
 		frames += r;
-		c->stats.rx_frames += (uint64_t)r;
-		c->stats.rx_bytes = c->rx.stats.bytes;
 		/* A short read means the fd is drained for now. */
 		if ((size_t)n < room)
 			return frames;
@@ -118,7 +129,9 @@ static int read_msgs(struct stream_conn *c, stream_frame_cb cb, void *ctx)
 				     c->learn_peer ? &fromlen : NULL);
 		else
 			n = read(c->rfd, c->msgbuf, MSGBUF_SIZE);
-		if (n == 0 && !c->learn_peer)
+		/* Zero bytes is end of stream on SEQPACKET and taps, but just an
+		 * empty datagram (a runt) on SOCK_DGRAM. */
+		if (n == 0 && c->sotype != SOCK_DGRAM)
 			return -ESHUTDOWN;
 		if (n < 0) {
 			if (errno == EINTR)
@@ -165,16 +178,11 @@ int stream_conn_read(struct stream_conn *c, stream_frame_cb cb, void *ctx)
 int stream_conn_feed(struct stream_conn *c, const uint8_t *bytes, size_t len, stream_frame_cb cb,
 		     void *ctx)
 {
-	uint64_t runts = c->rx.stats.runts;
 	int r = stream_decoder_feed(&c->rx, bytes, len, cb, ctx);
 
-	c->stats.rx_runts += c->rx.stats.runts - runts;
+	sync_rx_stats(c);
 	if (r == -EMSGSIZE)
 		c->stats.rx_oversize++;
-	if (r > 0) {
-		c->stats.rx_frames += (uint64_t)r;
-		c->stats.rx_bytes = c->rx.stats.bytes;
-	}
 	return r;
 }
 

@@ -40,6 +40,7 @@ struct stream_conn {
 	int wfd;
 	enum stream_framing framing;
 	bool is_socket;	 /* sendmsg/recvfrom usable */
+	int sotype;	 /* SOCK_STREAM, SOCK_DGRAM, ... (sockets only) */
 	bool learn_peer; /* unconnected datagram socket: reply to the sender */
 	bool has_peer;
 	struct sockaddr_storage peer;

@@ -69,6 +69,9 @@ int stream_framing_header(enum stream_framing framing, size_t len, uint8_t *hdr)
 int stream_decoder_init(struct stream_decoder *d, enum stream_framing framing)
 {
 	memset(d, 0, sizeof(*d));
+	/* Message transports keep their own boundaries: no decoder. */
+	if (framing == STREAM_FRAMING_MSG)
+		return -EINVAL;
 	d->framing = framing;
 	d->buf = malloc(STREAM_RXBUF_SIZE);
 	if (!d->buf)

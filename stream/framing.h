@@ -62,7 +62,7 @@ typedef void (*stream_frame_cb)(void *ctx, const uint8_t *frame, size_t len);
 /*
  * stream_decoder_init() - allocate a decoder's buffer
  * @framing: BE32 or LE16 (MSG transports need no decoder)
- * Return: 0 or -ENOMEM.
+ * Return: 0, -EINVAL for STREAM_FRAMING_MSG, or -ENOMEM.
  */
 int stream_decoder_init(struct stream_decoder *d, enum stream_framing framing);
 void stream_decoder_free(struct stream_decoder *d);

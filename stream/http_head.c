@@ -35,12 +35,16 @@ int http_head_parse(const char *buf, size_t len, struct http_head *h)
 	size_t scan = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
 
 	memset(h, 0, sizeof(*h));
-	if (memchr(buf, '\0', scan))
-		return -EPROTO;
 	end = find_end(buf, scan);
-	if (!end)
+	if (!end) {
+		if (memchr(buf, '\0', scan))
+			return -EPROTO;
 		return len >= HTTP_HEAD_MAX ? -E2BIG : -EAGAIN;
+	}
 	h->head_len = (size_t)(end - buf);
+	/* Only the head is text: whatever follows it (frames) may hold NULs. */
+	if (memchr(buf, '\0', h->head_len))
+		return -EPROTO;
 
 	eol = memchr(buf, '\n', h->head_len);
 	sp1 = memchr(buf, ' ', (size_t)(eol - buf));

@@ -18,9 +18,12 @@
 
 static void test_podman_command_line(void **state)
 {
-	char *argv[] = { "gvproxy", "-debug", "-mtu", "1500", "-ssh-port", "41117",
+	char *argv[] = { "gvproxy",	 "-debug",
+			 "-mtu",	 "1500",
+			 "-ssh-port",	 "41117",
 			 "-listen-qemu", "unix:///run/user/1000/podman/x-gvproxy.sock",
-			 "-pid-file", "/run/x/gvproxy.pid", "-log-file", "/run/x/gvproxy.log" };
+			 "-pid-file",	 "/run/x/gvproxy.pid",
+			 "-log-file",	 "/run/x/gvproxy.log" };
 	struct vgate_options o;
 
 	(void)state;
@@ -50,9 +53,19 @@ static void test_defaults(void **state)
 
 static void test_go_flag_syntax(void **state)
 {
-	char *argv[] = { "vgate", "--mtu=65520", "--listen", "unix:///a", "-listen=unix:///b",
-			 "-debug=false", "--netns-configure", "-ssh-port=-1", "-listen-stdio",
-			 "accept", "--netns", "n1", "--netns=n2" };
+	char *argv[] = { "vgate",
+			 "--mtu=65520",
+			 "--listen",
+			 "unix:///a",
+			 "-listen=unix:///b",
+			 "-debug=false",
+			 "--netns-configure",
+			 "-ssh-port=-1",
+			 "-listen-stdio",
+			 "accept",
+			 "--netns",
+			 "n1",
+			 "--netns=n2" };
 	struct vgate_options o;
 
 	(void)state;
