@@ -55,7 +55,9 @@ e2e_cleanup() {
 		done
 		kill -KILL "$pid" 2>/dev/null
 	done
-	for ns in "${NAMESPACES[@]}"; do
+	# Every namespace this test made starts with the sandbox's name (guest
+	# namespaces are made in subshells, so they are found by name).
+	for ns in "${NAMESPACES[@]}" $(ip netns list 2>/dev/null | awk -v p="$SBX-" 'index($1, p) == 1 { print $1 }'); do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -90,6 +92,7 @@ e2e_init() {
 sx() { ip netns exec "$SBX" "$@"; }
 
 # guest_ns NAME: create an empty namespace for a guest; prints its name.
+# (Usually called as ns=$(guest_ns a): cleanup finds it by its prefix.)
 guest_ns() {
 	local ns="$SBX-$1"
 	ip netns add "$ns"
