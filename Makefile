@@ -29,7 +29,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -fno-strict-alias
 	-D_GNU_SOURCE -MMD -MP
 # Each layer sees only the layers below it (DESIGN.md: dependencies point one way).
 CPPFLAGS += -Icommon
-LDLIBS += -lm
+LDLIBS += -lyajl -lm
 ifneq ($(SANITIZE),)
   CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined

@@ -16,6 +16,7 @@
  *   GET /v1/ports  every VM port: transport, MAC, frame/byte/drop counters.
  *   anything else  404, or 400 for a malformed head; then closed.
  */
+#include "gateway.h"
 #include "http_head.h"
 #include "log.h"
 #include "util.h"
@@ -61,8 +62,7 @@ static void stats_json(char *buf, size_t cap)
 		 "\"TxDrops\":%" PRIu64 ",\"Runts\":%" PRIu64 ",\"Oversize\":%" PRIu64
 		 ",\"UnknownUnicast\":%" PRIu64 ",\"GatewayFrames\":%" PRIu64 "}\n",
 		 st->vm_tx_bytes, st->vm_rx_bytes, switch_port_count(&vg->sw) - 1, st->vm_tx_drops,
-		 vg->drops.runts, vg->drops.oversize, st->unknown_unicast,
-		 vg->drops.gateway_frames);
+		 vg->drops.runts, vg->drops.oversize, st->unknown_unicast, gw_stats.frames);
 }
 
 /* Every VM port: name, MAC, counters. */

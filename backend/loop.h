@@ -22,11 +22,12 @@
 
 enum ref_kind {
 	REF_SIGNAL,
-	REF_LISTENER,  /* accepting socket of a transport */
-	REF_PORT,      /* a switch port's connection */
-	REF_PORT_HTTP, /* accepted API connection, request head not read yet */
-	REF_CLIENT,    /* outgoing connect (--connect-qemu) in progress */
-	REF_NOTIFY,    /* -notification socket */
+	REF_LISTENER,	  /* accepting socket of a transport */
+	REF_PORT,	  /* a switch port's connection */
+	REF_PORT_HTTP,	  /* accepted API connection, request head not read yet */
+	REF_CLIENT,	  /* outgoing connect (--connect-qemu) in progress */
+	REF_NOTIFY,	  /* -notification socket */
+	REF_DNS_UPSTREAM, /* a forwarded DNS query's upstream socket */
 	REF_KIND_MAX,
 };
 

@@ -6,10 +6,7 @@
 
 #include "util.h"
 
-#include <netinet/tcp.h>
-#undef TCP_MSS
-#include <lwip/init.h>
-#include <lwip/timeouts.h>
+#include "lwip_inc.h"
 #include <sys/random.h>
 
 #ifdef VGATE_LWIP_SELF

@@ -8,6 +8,7 @@
  * the reference kind. SIGTERM and SIGINT end the loop; shutdown closes every
  * port and listener, removes the socket files and the pid file, and exits 0.
  */
+#include "dns_server.h"
 #include "gateway.h"
 #include "log.h"
 #include "lwip_glue.h"
@@ -33,9 +34,6 @@
 #define AGE_SWEEP_MS 10000
 
 struct vgate *vg;
-
-static const uint8_t default_gateway_mac[6] = { 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd };
-static const uint8_t default_guest_mac[6] = { 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xee };
 
 static int deliver(void *ctx, unsigned port, const uint8_t *frame, size_t len)
 {
@@ -106,6 +104,9 @@ static void dispatch(struct loop_ref *ref, uint32_t events)
 		break;
 	case REF_CLIENT:
 		transport_client_handle(container_of(ref, struct qemu_client, ref), events);
+		break;
+	case REF_DNS_UPSTREAM:
+		dns_server_upstream_handle(ref, events);
 		break;
 	case REF_NOTIFY:
 	case REF_KIND_MAX:
@@ -181,14 +182,14 @@ bad:
 static int attach_netns(const struct vgate_options *o)
 {
 	struct netns_tap_config cfg = { .ifname = o->netns_ifname,
-					.mtu = vg->mtu,
+					.mtu = vg->cfg.mtu,
 					.configure = o->netns_configure };
 	uint8_t base[6];
 	int r;
 
 	if (!o->netns.n)
 		return 0;
-	memcpy(base, vg->guest_mac, 6);
+	memcpy(base, vg->cfg.device_mac, 6);
 	if (o->netns_mac && mac_parse(o->netns_mac, base) < 0) {
 		log_err(COMP, "--netns-mac %s: not a MAC address", o->netns_mac);
 		return -EINVAL;
@@ -255,10 +256,6 @@ static int check_unsupported(const struct vgate_options *o)
 			      "not supported yet");
 		return -ENOTSUP;
 	}
-	if (o->config) {
-		log_err(COMP, "-config %s: configuration files are not supported yet", o->config);
-		return -ENOTSUP;
-	}
 	if (!o->listen.n && !o->services.n && !o->listen_qemu.n && !o->listen_bess.n &&
 	    !o->listen_vfkit.n && !o->listen_vpnkit.n && !o->listen_stdio && !o->connect_qemu.n &&
 	    !o->netns.n) {
@@ -280,12 +277,14 @@ static int run(struct vgate_options *o)
 		return r;
 	}
 	vg->opt = o;
-	vg->mtu = (uint16_t)o->mtu;
-	memcpy(vg->gateway_mac, default_gateway_mac, 6);
-	memcpy(vg->guest_mac, default_guest_mac, 6);
-	switch_init(&vg->sw, vg->gateway_mac, deliver, learned, NULL);
+	switch_init(&vg->sw, vg->cfg.gateway_mac, deliver, learned, NULL);
 	switch_port_add_gateway(&vg->sw);
 	vgate_lwip_init();
+	r = gateway_init();
+	if (r < 0) {
+		log_err(COMP, "gateway: %s", strerror(-r));
+		return r;
+	}
 
 	if (o->pcap) {
 		r = pcap_open(o->pcap);
@@ -312,7 +311,7 @@ static int run(struct vgate_options *o)
 	vg->age_timer.fn = age_sweep;
 	loop_timer_arm(&vg->loop, &vg->age_timer, AGE_SWEEP_MS);
 	log_info(COMP, "vgate %s ready (lwIP %s, MTU %u)", VGATE_VERSION, vgate_lwip_flavour(),
-		 vg->mtu);
+		 vg->cfg.mtu);
 	notify_send(NOTIFY_READY, NULL);
 	r = loop_run(&vg->loop, dispatch, idle, vgate_lwip_timeout);
 	if (r < 0)
@@ -347,15 +346,22 @@ int main(int argc, char **argv)
 		log_err(COMP, "out of memory");
 		return 1;
 	}
+	if (config_build(&vg->cfg, &o) < 0) {
+		config_free(&vg->cfg);
+		free(vg);
+		return 1;
+	}
 	r = run(&o);
 	loop_timer_cancel(&vg->loop, &vg->age_timer);
 	transport_close_all();
+	gateway_fini();
 	loop_run_graveyard(&vg->loop);
 	notify_close();
 	pcap_close();
 	if (o.pid_file)
 		unlink(o.pid_file);
 	loop_fini(&vg->loop);
+	config_free(&vg->cfg);
 	free(vg);
 	log_info(COMP, "exited %s", r < 0 ? "after an error" : "cleanly");
 	log_close();

@@ -130,6 +130,42 @@ static const struct opt_def defs[] = {
 	  .type = OPT_STR,
 	  .off = F(host_ip),
 	  .help = "IP: host alias (default .254)" },
+	{ .name = "gateway-mac",
+	  .type = OPT_STR,
+	  .off = F(gateway_mac),
+	  .help = "MAC: gateway MAC (default 5a:94:ef:e4:0c:dd)" },
+	{ .name = "device-mac",
+	  .type = OPT_STR,
+	  .off = F(device_mac),
+	  .help = "MAC: first guest's MAC, statically leased -deviceIP (default "
+		  "5a:94:ef:e4:0c:ee)" },
+	{ .name = "lease-time",
+	  .type = OPT_UINT,
+	  .off = F(lease_time),
+	  .help = "SECONDS: DHCP lease time (default 3600)",
+	  .min = 60,
+	  .max = 31536000 },
+	{ .name = "static-lease",
+	  .type = OPT_LIST,
+	  .off = F(static_lease),
+	  .help = "MAC=IP: DHCP static lease (repeatable)" },
+	{ .name = "dns-record",
+	  .type = OPT_LIST,
+	  .off = F(dns_record),
+	  .help = "ZONE:LABEL=IP: local DNS record, e.g. lab.internal.:db=192.168.127.3 "
+		  "(repeatable)" },
+	{ .name = "search-domain",
+	  .type = OPT_LIST,
+	  .off = F(search_domain),
+	  .help = "NAME: DHCP search domain (repeatable; default: the host's)" },
+	{ .name = "dns-upstream",
+	  .type = OPT_LIST,
+	  .off = F(dns_upstream),
+	  .help = "ADDR[:PORT]: upstream resolver (repeatable; default: /etc/resolv.conf)" },
+	{ .name = "resolv-conf",
+	  .type = OPT_STR,
+	  .off = F(resolv_conf),
+	  .help = "PATH: the host's resolver file (default /etc/resolv.conf; re-read on change)" },
 	{ .name = "forward-sock",
 	  .type = OPT_LIST,
 	  .off = F(forward_sock),
@@ -214,6 +250,8 @@ static int set_value(struct vgate_options *o, const struct opt_def *d, const cha
 
 		if (parse_uint(val, (unsigned long)d->min, (unsigned long)d->max, &v) == 0) {
 			*(unsigned long *)field = v;
+			if (d->off == F(mtu))
+				o->mtu_set = true;
 			return 0;
 		}
 		break;
@@ -240,6 +278,7 @@ int options_parse(struct vgate_options *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->ssh_port = 2222;
 	o->netns_ifname = "tap0";
+	o->resolv_conf = "/etc/resolv.conf";
 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *name, *eq, *val = NULL;

@@ -39,6 +39,7 @@ struct vgate_options {
 	const char *netns_mac;
 	bool netns_configure;
 	unsigned long mtu;
+	bool mtu_set; /* -mtu given (0 counts: it means 1500) */
 	long ssh_port;
 	const char *pid_file;
 	const char *log_file;
@@ -49,6 +50,14 @@ struct vgate_options {
 	const char *gateway_ip;
 	const char *device_ip;
 	const char *host_ip;
+	const char *gateway_mac;
+	const char *device_mac;
+	unsigned long lease_time;
+	struct opt_list static_lease; /* MAC=IP */
+	struct opt_list dns_record;   /* ZONE:LABEL=IP */
+	struct opt_list search_domain;
+	struct opt_list dns_upstream; /* ADDR[:PORT] */
+	const char *resolv_conf;
 	struct opt_list forward_sock;
 	struct opt_list forward_dest;
 	struct opt_list forward_user;

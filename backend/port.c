@@ -274,7 +274,7 @@ static int port_vpnkit_step(struct port *p)
 		if (r < 0)
 			return r;
 		port_assign_mac(mac);
-		vpnkit_build_reply(reply, vg->mtu, mac);
+		vpnkit_build_reply(reply, vg->cfg.mtu, mac);
 		r = write_all_now(p->conn.wfd, reply, sizeof(reply));
 		if (r < 0)
 			return r;
@@ -381,9 +381,9 @@ void port_flush_all(void)
 
 void port_assign_mac(uint8_t mac[6])
 {
-	memcpy(mac, vg->guest_mac, 6);
+	memcpy(mac, vg->cfg.device_mac, 6);
 	mac[5] = (uint8_t)(mac[5] + vg->next_mac);
-	if (mac[5] < vg->guest_mac[5])
+	if (mac[5] < vg->cfg.device_mac[5])
 		mac[4]++;
 	vg->next_mac++;
 }

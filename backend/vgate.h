@@ -9,6 +9,7 @@
 #ifndef VGATE_VGATE_H
 #define VGATE_VGATE_H
 
+#include "config.h"
 #include "loop.h"
 #include "options.h"
 #include "port.h"
@@ -26,8 +27,6 @@ struct vgate_drop_stats {
 	uint64_t oversize;   /* frames over the transport's maximum */
 	uint64_t ports_full; /* connections refused: SWITCH_PORTS_MAX reached */
 	uint64_t bad_handshakes;
-	uint64_t gateway_frames; /* frames delivered to the gateway (counted, dropped) */
-	uint64_t gateway_bytes;
 };
 
 enum listener_kind {
@@ -76,10 +75,8 @@ struct vgate {
 	unsigned n_clients;
 	struct loop_timer age_timer;
 	struct vgate_drop_stats drops;
-	uint16_t mtu;
-	uint8_t gateway_mac[6];
-	uint8_t guest_mac[6]; /* first guest; vpnkit and netns ports count up */
-	unsigned next_mac;
+	struct vgate_config cfg;
+	unsigned next_mac; /* vpnkit clients get the device MAC counting up */
 };
 
 extern struct vgate *vg;

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gw_netif.h - the gateway's lwIP interface
+ *
+ * lwIP owns the gateway address for TCP: frames the classifier hands over
+ * are fed to the netif's input, and every frame lwIP sends leaves through
+ * gateway_output() into the switch.
+ */
+#ifndef VGATE_GW_NETIF_H
+#define VGATE_GW_NETIF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Return: 0 or -ENOMEM. */
+int gw_netif_init(uint32_t ip, uint32_t netmask, const uint8_t mac[6], uint16_t mtu);
+void gw_netif_fini(void);
+/* Give lwIP one frame (copied). Return: 0 or -ENOMEM (dropped). */
+int gw_netif_input(const uint8_t *frame, size_t len);
+
+#endif

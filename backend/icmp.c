@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+/*
+ * icmp.c - echo replies from the gateway's addresses
+ */
+#include "icmp.h"
+
+#include "gateway.h"
+#include "vgate.h"
+
+#include <errno.h>
+#include <string.h>
+
+int icmp_build_echo_reply(uint8_t *out, size_t cap, const uint8_t dst_mac[6],
+			  const uint8_t our_mac[6], const struct ipv4_view *req)
+{
+	uint8_t *icmp = out + ETH_HLEN_ + IPV4_HLEN_MIN;
+
+	if (req->len < ICMP_HLEN || req->payload[0] != ICMP_ECHO_REQUEST || req->payload[1] != 0)
+		return -EBADMSG;
+	if (ip_checksum(req->payload, req->len) != 0)
+		return -EBADMSG;
+	if (ETH_HLEN_ + IPV4_HLEN_MIN + req->len > cap)
+		return -ENOSPC;
+	memcpy(icmp, req->payload, req->len);
+	icmp[0] = ICMP_ECHO_REPLY;
+	wr16(icmp + 2, 0);
+	wr16(icmp + 2, ip_checksum(icmp, req->len));
+	return net_build_ipv4(out, cap, dst_mac, our_mac, IPPROTO_ICMP_, req->dst, req->src, icmp,
+			      req->len);
+}
+
+void icmp_echo_input(const struct eth_view *e, const struct ipv4_view *ip)
+{
+	static uint8_t frame[65536];
+	int n;
+
+	if (!ipv4_is_whole(ip)) {
+		gw_stats.fragments++;
+		return;
+	}
+	n = icmp_build_echo_reply(frame, sizeof(frame), e->src, vg->cfg.gateway_mac, ip);
+	if (n < 0) {
+		gw_stats.ignored++;
+		return;
+	}
+	gw_stats.icmp_replies++;
+	gateway_output(frame, (size_t)n);
+}
