@@ -408,25 +408,25 @@ int config_load_json(struct vgate_config *c, const char *text, char *err, size_t
 	return r;
 }
 
-static int load_file(struct vgate_config *c, const char *path)
+/* Read @path whole (at most CONFIG_FILE_MAX bytes). Return: text to free, or NULL. */
+static char *read_file(const char *path)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *text = NULL;
-	char err[256] = "";
 	struct stat st;
 	size_t got = 0;
+	char *text;
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		log_err(COMP, "-config %s: %s", path, strerror(errno));
-		return -EINVAL;
+		return NULL;
 	}
 	if (st.st_size > CONFIG_FILE_MAX) {
 		log_err(COMP, "-config %s: larger than %d bytes", path, CONFIG_FILE_MAX);
-		return -EINVAL;
+		return NULL;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (!text)
-		return -ENOMEM;
+		return NULL;
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
 
@@ -435,7 +435,20 @@ static int load_file(struct vgate_config *c, const char *path)
 		got += (size_t)n;
 	}
 	text[got] = '\0';
-	if (config_load_json(c, text, err, sizeof(err)) < 0) {
+	return text;
+}
+
+static int load_file(struct vgate_config *c, const char *path)
+{
+	char err[256] = "";
+	char *text = read_file(path);
+	int r;
+
+	if (!text)
+		return -EINVAL;
+	r = config_load_json(c, text, err, sizeof(err));
+	free(text);
+	if (r < 0) {
 		log_err(COMP, "-config %s: %s", path, err);
 		return -EINVAL;
 	}

@@ -16,6 +16,8 @@
  *   GET /v1/ports  every VM port: transport, MAC, frame/byte/drop counters.
  *   anything else  404, or 400 for a malformed head; then closed.
  */
+#include "dhcp_server.h"
+#include "dns_server.h"
 #include "gateway.h"
 #include "http_head.h"
 #include "log.h"
@@ -60,9 +62,15 @@ static void stats_json(char *buf, size_t cap)
 	snprintf(buf, cap,
 		 "{\"BytesSent\":%" PRIu64 ",\"BytesReceived\":%" PRIu64 ",\"VMs\":%u,"
 		 "\"TxDrops\":%" PRIu64 ",\"Runts\":%" PRIu64 ",\"Oversize\":%" PRIu64
-		 ",\"UnknownUnicast\":%" PRIu64 ",\"GatewayFrames\":%" PRIu64 "}\n",
+		 ",\"UnknownUnicast\":%" PRIu64 ",\"GatewayFrames\":%" PRIu64
+		 ",\"NotForGateway\":%" PRIu64 ",\"DHCPAcks\":%" PRIu64 ",\"DHCPNaks\":%" PRIu64
+		 ",\"DNSQueries\":%" PRIu64 ",\"DNSForwarded\":%" PRIu64 ",\"DNSServfail\":%" PRIu64
+		 "}\n",
 		 st->vm_tx_bytes, st->vm_rx_bytes, switch_port_count(&vg->sw) - 1, st->vm_tx_drops,
-		 vg->drops.runts, vg->drops.oversize, st->unknown_unicast, gw_stats.frames);
+		 vg->drops.runts, vg->drops.oversize, st->unknown_unicast, gw_stats.frames,
+		 gw_stats.not_for_us, dhcp_server_stats.acks, dhcp_server_stats.naks,
+		 dns_server_stats.queries_udp + dns_server_stats.queries_tcp,
+		 dns_server_stats.forwarded, dns_server_stats.servfail);
 }
 
 /* Every VM port: name, MAC, counters. */
