@@ -16,7 +16,7 @@
  *    "dhcpStaticLeases": {"192.168.127.3": "5a:94:ef:e4:0c:ef"},
  *    "dns": [{"Name": "lab.internal.", "DefaultIP": "",
  *             "Records": [{"Name": "db", "IP": "192.168.127.3", "IPv6": "fd00::3"},
- *                         {"Regexp": "^web.*\\.lab\\.internal\\.$", "IP": "..."}]}],
+ *                         {"Regexp": "^web[0-9]+$", "IP": "..."}]}],
  *    "dnsSearchDomains": ["example.test"], "domain": "example.test",
  *    "dnsUpstream": ["127.0.0.53", "10.0.0.1:5353"]}
  */

@@ -103,15 +103,16 @@ static void fill_search(struct dhcp_reply *r)
 	unsigned n = 0;
 
 	if (c->search_set || c->nsearch) {
-		for (unsigned i = 0; i < c->nsearch && n < DHCP_SEARCH_MAX - 1; i++)
+		for (unsigned i = 0; i < c->nsearch && n < DHCP_SEARCH_MAX; i++)
 			r->search[n++] = c->search[i];
 	} else {
 		const struct resolv_conf *rc = resolv_get(vg->opt->resolv_conf);
 
-		for (unsigned i = 0; i < rc->nsearch && n < DHCP_SEARCH_MAX - 1; i++)
+		for (unsigned i = 0; i < rc->nsearch && n < DHCP_SEARCH_MAX; i++)
 			r->search[n++] = rc->search[i];
 	}
-	r->search[n] = NULL;
+	if (n < DHCP_SEARCH_MAX)
+		r->search[n] = NULL; /* the builder stops at NULL or after DHCP_SEARCH_MAX */
 	r->domain = c->domain[0] ? c->domain : r->search[0];
 }
 

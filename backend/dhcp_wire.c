@@ -236,7 +236,7 @@ int dhcp_parse(const uint8_t *buf, size_t len, struct dhcp_msg *m)
 		return -EBADMSG;
 	if (buf[OFF_HLEN] > sizeof(m->chaddr))
 		return -EBADMSG;
-	if (memcmp(buf + OFF_COOKIE, dhcp_cookie, sizeof(dhcp_cookie)))
+	if (memcmp(buf + OFF_COOKIE, dhcp_cookie, sizeof(dhcp_cookie)) != 0)
 		return -EBADMSG;
 
 	m->op = buf[OFF_OP];

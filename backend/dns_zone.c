@@ -26,8 +26,9 @@
  * Lookup: the zone is the longest one the name belongs to (ends in "." +
  * zone, or equals it), so "a.b.internal." prefers zone "b.internal." over
  * "internal.". Within it, records are tried in order: an exact record
- * matches the name minus the zone suffix, a regexp record matches the
- * whole query name (regexec, unanchored unless the pattern anchors). The
+ * matches the name minus the zone suffix, and so does a regexp record
+ * (regexec, unanchored unless the pattern anchors), as gvproxy does: in
+ * "db1.lab.internal." zone "lab.internal." sees "db1". The
  * first matching record with an address of the asked type answers; if some
  * record matched but none has that type the query is forwarded (gvproxy
  * forwards every non-A type); if none matched, DefaultIP answers A queries
@@ -46,6 +47,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,7 +125,7 @@ static int zone_get(struct dns_zones *z, const char *name, struct dns_zone **out
 			return -ENOSPC;
 		zone = &z->zones[z->n++];
 		memset(zone, 0, sizeof(*zone));
-		strcpy(zone->name, name);
+		snprintf(zone->name, sizeof(zone->name), "%s", name);
 	}
 	*out = zone;
 	return 0;
@@ -177,7 +179,7 @@ int dns_zone_add_record(struct dns_zones *z, const char *zone, const char *label
 	} else {
 		if (regexp[0] == '\0' || strlen(regexp) >= sizeof(rec.regexp))
 			return -EINVAL;
-		strcpy(rec.regexp, regexp);
+		snprintf(rec.regexp, sizeof(rec.regexp), "%s", regexp);
 	}
 	if (ip4) {
 		rec.has_a = true;
@@ -307,7 +309,7 @@ int dns_zone_replace(struct dns_zones *z, struct dns_zone *src)
 		old = &z->zones[z->n++];
 	}
 	memset(old, 0, sizeof(*old));
-	strcpy(old->name, zname);
+	snprintf(old->name, sizeof(old->name), "%s", zname);
 	old->records = merged;
 	old->nrecords = n;
 	old->has_default = src->has_default;
@@ -345,10 +347,16 @@ static const struct dns_zone *zone_for_name(const struct dns_zones *z, const cha
 
 static bool record_matches(const struct dns_record *r, const char *qname, size_t label_len)
 {
-	if (r->has_regexp)
-		return regexec(&r->re, qname, 0, NULL, 0) == 0;
-	return label_len > 0 && strlen(r->name) == label_len &&
-	       memcmp(r->name, qname, label_len) == 0;
+	if (r->has_regexp) {
+		char label[sizeof(((struct dns_question *)0)->name)];
+
+		if (label_len >= sizeof(label))
+			return false;
+		memcpy(label, qname, label_len);
+		label[label_len] = '\0';
+		return regexec(&r->re, label, 0, NULL, 0) == 0;
+	}
+	return strlen(r->name) == label_len && memcmp(r->name, qname, label_len) == 0;
 }
 
 enum dns_zone_result dns_zones_lookup(const struct dns_zones *z, const char *qname, uint16_t qtype,

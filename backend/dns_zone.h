@@ -3,7 +3,8 @@
  * dns_zone.h - the gateway's local DNS zones (gvproxy's model)
  *
  * A zone ("containers.internal.") holds records by exact label ("gateway")
- * or by POSIX extended regexp matched against the whole query name, plus an
+ * or by POSIX extended regexp matched against the query name without the
+ * zone ("db1" in "db1.lab.internal." for zone "lab.internal."), plus an
  * optional DefaultIP answering every other name in the zone. A query name
  * belongs to a zone when it ends in "." + the zone's name (or equals it).
  * Lookup results:
