@@ -103,13 +103,14 @@ $(OUT)/%.a:
 
 VGATE_LIBS = $(OUT)/libvgate.a $(OUT)/libstream.a $(OUT)/libcommon.a $(LWIP_LIB)
 
+# lwIP calls back into vgate (sys_now, LWIP_RAND): link the archives as a group.
 $(OUT)/vgate: $(call objs,backend/main.c) $(VGATE_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LWIP_LDLIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(VGATE_LIBS) -Wl,--end-group $(LWIP_LDLIBS) $(LDLIBS)
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(VGATE_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LWIP_LDLIBS) $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(VGATE_LIBS) -Wl,--end-group $(LWIP_LDLIBS) $(LDLIBS) -lcmocka
 
 BINS := $(OUT)/vgate
 

@@ -115,6 +115,14 @@ int config_parse_hostport(const char *s, uint16_t port, struct sockaddr_storage 
 	return -EINVAL;
 }
 
+static bool has_static_mac(const struct vgate_config *c, const uint8_t mac[6])
+{
+	for (unsigned i = 0; i < c->nstatic; i++)
+		if (!memcmp(c->static_leases[i].mac, mac, 6))
+			return true;
+	return false;
+}
+
 static int add_static(struct vgate_config *c, const uint8_t mac[6], uint32_t ip)
 {
 	for (unsigned i = 0; i < c->nstatic; i++) {
@@ -166,6 +174,8 @@ static void set_defaults(struct vgate_config *c)
 	memcpy(c->device_mac, default_device_mac, 6);
 	c->mtu = 1500;
 	c->lease_secs = 3600;
+	c->tcp_connect_timeout_ms = 30000;
+	c->udp_idle_ms = 90000;
 	dns_zones_init(&c->zones);
 }
 
@@ -229,6 +239,18 @@ static int json_zone(struct vgate_config *c, yajl_val z, char *err, size_t errle
 			struct in_addr v4;
 			struct in6_addr v6;
 
+			if (!YAJL_IS_OBJECT(r))
+				JERR("dns zone %s: record %zu is not an object", zname, i);
+			for (size_t k = 0; k < r->u.object.len; k++) {
+				const char *key = r->u.object.keys[k];
+
+				if (strcmp(key, "Name") && strcmp(key, "IP") &&
+				    strcmp(key, "IPv6") && strcmp(key, "Regexp"))
+					JERR("dns zone %s: unknown record key \"%s\"", zname, key);
+				if (!YAJL_IS_STRING(r->u.object.values[k]))
+					JERR("dns zone %s: record key \"%s\" must be a string",
+					     zname, key);
+			}
 			if (a4 && *a4 && inet_pton(AF_INET, a4, &v4) != 1)
 				JERR("dns zone %s: bad IP %s", zname, a4);
 			if (a6 && *a6 && inet_pton(AF_INET6, a6, &v6) != 1)
@@ -297,6 +319,18 @@ static int json_strings(yajl_val v, const char *key,
 		if (!s || add(c, s) < 0)
 			JERR("\"%s\": bad or too many entries", key);
 	}
+	return 0;
+}
+
+static int add_rule(struct vgate_config *c, bool allow, const char *s)
+{
+	struct egress *e = &c->egress;
+	struct egress_rule *list = allow ? e->allow : e->deny;
+	unsigned *n = allow ? &e->nallow : &e->ndeny;
+
+	if (!s || *n >= EGRESS_RULES_MAX || egress_rule_parse(s, &list[*n]) < 0)
+		return -EINVAL;
+	(*n)++;
 	return 0;
 }
 
@@ -375,6 +409,54 @@ static int json_key(struct vgate_config *c, const char *k, yajl_val v, char *err
 			if (add_static(c, mac, ip) < 0)
 				JERR("\"dhcpStaticLeases\": too many entries");
 		}
+		return 0;
+	}
+	if (!strcmp(k, "nat")) {
+		if (!YAJL_IS_OBJECT(v))
+			JERR("\"nat\" must be an object of VIRTUAL: REAL");
+		egress_nat_clear(&c->egress);
+		c->nat_set = true;
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			const char *real = YAJL_GET_STRING(v->u.object.values[i]);
+			uint32_t vi, re;
+
+			if (parse_ip4(v->u.object.keys[i], &vi) < 0 || parse_ip4(real, &re) < 0)
+				JERR("\"nat\": bad entry %s", v->u.object.keys[i]);
+			if (egress_nat_add(&c->egress, vi, re) < 0)
+				JERR("\"nat\": too many entries");
+		}
+		return 0;
+	}
+	if (!strcmp(k, "egressAllow") || !strcmp(k, "egressDeny")) {
+		bool allow = k[6] == 'A';
+
+		if (!YAJL_IS_ARRAY(v))
+			JERR("\"%s\" must be a list of CIDR[:port]", k);
+		for (size_t i = 0; i < v->u.array.len; i++) {
+			const char *s = YAJL_GET_STRING(v->u.array.values[i]);
+
+			if (add_rule(c, allow, s) < 0)
+				JERR("\"%s\": bad or too many entries (%s)", k,
+				     s ? s : "not a string");
+		}
+		return 0;
+	}
+	if (!strcmp(k, "ec2MetadataAccess")) {
+		if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+			JERR("\"ec2MetadataAccess\" must be true or false");
+		c->egress.allow_link_local = YAJL_IS_TRUE(v);
+		return 0;
+	}
+	if (!strcmp(k, "tcpConnectTimeout")) {
+		if (json_uint(v, k, 1, 600, &n, err, errlen) < 0)
+			return -EINVAL;
+		c->tcp_connect_timeout_ms = (uint32_t)n * 1000;
+		return 0;
+	}
+	if (!strcmp(k, "udpIdleTimeout")) {
+		if (json_uint(v, k, 1, 86400, &n, err, errlen) < 0)
+			return -EINVAL;
+		c->udp_idle_ms = (uint32_t)n * 1000;
 		return 0;
 	}
 	if (!strcmp(k, "dns")) {
@@ -531,6 +613,43 @@ static int apply_flags(struct vgate_config *c, const struct vgate_options *o)
 			}
 		}
 	}
+	for (unsigned i = 0; i < o->nat.n; i++) {
+		const char *s = o->nat.v[i], *eq = strchr(s, '=');
+		char virt[INET_ADDRSTRLEN];
+		uint32_t vi, re;
+
+		if (!eq || (size_t)(eq - s) >= sizeof(virt)) {
+			log_err(COMP, "--nat %s: expected VIRTUAL=REAL", s);
+			return -EINVAL;
+		}
+		memcpy(virt, s, (size_t)(eq - s));
+		virt[eq - s] = '\0';
+		if (parse_ip4(virt, &vi) < 0 || parse_ip4(eq + 1, &re) < 0 ||
+		    egress_nat_add(&c->egress, vi, re) < 0) {
+			log_err(COMP, "--nat %s: expected VIRTUAL=REAL", s);
+			return -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < o->egress_allow.n; i++) {
+		if (add_rule(c, true, o->egress_allow.v[i]) < 0) {
+			log_err(COMP, "--egress-allow %s: expected CIDR[:PORT]",
+				o->egress_allow.v[i]);
+			return -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < o->egress_deny.n; i++) {
+		if (add_rule(c, false, o->egress_deny.v[i]) < 0) {
+			log_err(COMP, "--egress-deny %s: expected CIDR[:PORT]",
+				o->egress_deny.v[i]);
+			return -EINVAL;
+		}
+	}
+	if (o->ec2_metadata_access)
+		c->egress.allow_link_local = true;
+	if (o->tcp_connect_timeout)
+		c->tcp_connect_timeout_ms = (uint32_t)o->tcp_connect_timeout * 1000;
+	if (o->udp_idle_timeout)
+		c->udp_idle_ms = (uint32_t)o->udp_idle_timeout * 1000;
 	if (o->dns_upstream.n) {
 		c->nupstreams = 0;
 		for (unsigned i = 0; i < o->dns_upstream.n; i++) {
@@ -582,6 +701,10 @@ static int check(struct vgate_config *c)
 			return -EINVAL;
 		}
 	}
+	if (c->host_ip == c->gateway_ip) {
+		log_err(COMP, "the host alias cannot be the gateway's own address");
+		return -EINVAL;
+	}
 	if (config_is_gateway_addr(c, c->device_ip)) {
 		log_err(COMP, "the device address cannot be one of the gateway's");
 		return -EINVAL;
@@ -610,14 +733,23 @@ int config_build(struct vgate_config *c, const struct vgate_options *o)
 	r = apply_flags(c, o);
 	if (r < 0)
 		return r;
+	/* The host alias reaches the host's loopback, as in gvproxy, unless
+	 * the file gave a NAT table or --no-host-loopback says otherwise. */
+	if (!c->nat_set && !o->no_host_loopback && c->host_ip &&
+	    !egress_is_nat(&c->egress, c->host_ip))
+		egress_nat_add(&c->egress, c->host_ip, htonl(INADDR_LOOPBACK));
+	if (o->no_host_loopback)
+		egress_nat_clear(&c->egress);
 	/* The first guest's static lease, as gvproxy's 5a:94:ef:e4:0c:ee -> .2. */
-	r = add_static(c, c->device_mac, c->device_ip);
-	if (r < 0)
-		return r;
+	if (!has_static_mac(c, c->device_mac) && add_static(c, c->device_mac, c->device_ip) < 0) {
+		log_err(COMP, "no room for the device's static lease (at most %d)",
+			CONFIG_STATIC_LEASES_MAX);
+		return -EINVAL;
+	}
 	r = add_default_zones(c);
 	if (r < 0) {
 		log_err(COMP, "default DNS zones: %s", strerror(-r));
-		return r;
+		return -EINVAL;
 	}
 	return check(c);
 }

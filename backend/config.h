@@ -18,13 +18,18 @@
  *             "Records": [{"Name": "db", "IP": "192.168.127.3", "IPv6": "fd00::3"},
  *                         {"Regexp": "^web[0-9]+$", "IP": "..."}]}],
  *    "dnsSearchDomains": ["example.test"], "domain": "example.test",
- *    "dnsUpstream": ["127.0.0.53", "10.0.0.1:5353"]}
+ *    "dnsUpstream": ["127.0.0.53", "10.0.0.1:5353"],
+ *    "nat": {"192.168.127.254": "127.0.0.1"}, "egressAllow": ["10.0.0.0/8"],
+ *    "egressDeny": ["10.1.0.0/16", "0.0.0.0/0:25"], "ec2MetadataAccess": false,
+ *    "tcpConnectTimeout": 30, "udpIdleTimeout": 90}
+ * A "nat" object replaces the default table ({} removes host loopback access).
  */
 #ifndef VGATE_CONFIG_H
 #define VGATE_CONFIG_H
 
 #include "dhcp_wire.h"
 #include "dns_zone.h"
+#include "egress.h"
 #include "options.h"
 
 #include <netinet/in.h>
@@ -62,9 +67,13 @@ struct vgate_config {
 	char search[DHCP_SEARCH_MAX][CONFIG_NAME_MAX];
 	unsigned nsearch;
 	bool search_set; /* from the config: do not take the host's */
+	bool nat_set;    /* the file gave a NAT table */
 	char domain[CONFIG_NAME_MAX];
 	struct sockaddr_storage upstreams[CONFIG_UPSTREAMS_MAX];
 	unsigned nupstreams; /* 0: use /etc/resolv.conf */
+	struct egress egress; /* NAT table and policy */
+	uint32_t tcp_connect_timeout_ms;
+	uint32_t udp_idle_ms;
 };
 
 /*

@@ -20,16 +20,20 @@ struct gateway_stats {
 	uint64_t icmp_replies;
 	uint64_t dhcp, dns_udp; /* requests handed to the servers */
 	uint64_t lwip;		/* frames handed to lwIP (TCP to the gateway, ARP replies) */
-	uint64_t not_for_us;	/* IPv4 for other destinations (dropped until outbound lands) */
-	uint64_t fragments;	/* IPv4 fragments to the gateway's UDP services */
+	uint64_t not_for_us;	/* IPv4 for other destinations: handed to the relays */
+	uint64_t fragments;	/* IPv4 fragments (not reassembled: dropped) */
 	uint64_t ignored;	/* other EtherTypes and protocols */
 	uint64_t out_frames, out_bytes;
 };
 
 extern struct gateway_stats gw_stats;
 
-/* Start the gateway's services (lwIP netif, DHCP, DNS). Return: 0 or -errno. */
-int gateway_init(void);
+/*
+ * gateway_init() - start the gateway's services (lwIP netif, DHCP, DNS,
+ * the outbound relays); @flows_max bounds concurrent TCP flows
+ * Return: 0 or -errno.
+ */
+int gateway_init(unsigned flows_max);
 void gateway_fini(void);
 
 /* A frame the switch delivered to the gateway. Return: 0 (taken). */

@@ -11,6 +11,7 @@
 
 #include "gateway.h"
 #include "log.h"
+#include "tcp_flow.h"
 
 #include <errno.h>
 #include <string.h>
@@ -30,6 +31,7 @@ static err_t linkoutput(struct netif *n, struct pbuf *p)
 	/* tot_len is 16 bits: out_frame always holds it. */
 	if (pbuf_copy_partial(p, out_frame, p->tot_len, 0) != p->tot_len)
 		return ERR_BUF;
+	tcp_flow_output(out_frame, p->tot_len);
 	gateway_output(out_frame, p->tot_len);
 	return ERR_OK;
 }
@@ -74,19 +76,30 @@ void gw_netif_fini(void)
 	netif_remove(&gw_if);
 }
 
-int gw_netif_input(const uint8_t *frame, size_t len)
+struct pbuf *gw_netif_copy(const uint8_t *frame, size_t len)
 {
 	struct pbuf *p;
 
 	if (len > 0xffff)
-		return -EMSGSIZE;
+		return NULL;
 	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
-	if (!p)
-		return -ENOMEM;
-	memcpy(p->payload, frame, len);
+	if (p)
+		memcpy(p->payload, frame, len);
+	return p;
+}
+
+int gw_netif_deliver(struct pbuf *p)
+{
 	if (gw_if.input(p, &gw_if) != ERR_OK) {
 		pbuf_free(p);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int gw_netif_input(const uint8_t *frame, size_t len)
+{
+	struct pbuf *p = gw_netif_copy(frame, len);
+
+	return p ? gw_netif_deliver(p) : -ENOMEM;
 }

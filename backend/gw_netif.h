@@ -18,4 +18,10 @@ void gw_netif_fini(void);
 /* Give lwIP one frame (copied). Return: 0 or -ENOMEM (dropped). */
 int gw_netif_input(const uint8_t *frame, size_t len);
 
+struct pbuf;
+/* Copy @frame into a fresh pbuf that the caller may rewrite, then deliver. */
+struct pbuf *gw_netif_copy(const uint8_t *frame, size_t len);
+/* Hand @p to lwIP (freed here if lwIP refuses it). Return: 0 or -ENOMEM. */
+int gw_netif_deliver(struct pbuf *p);
+
 #endif

@@ -5,6 +5,7 @@
 #include "icmp.h"
 
 #include "gateway.h"
+#include "util.h"
 #include "vgate.h"
 
 #include <errno.h>
@@ -27,6 +28,44 @@ int icmp_build_echo_reply(uint8_t *out, size_t cap, const uint8_t dst_mac[6],
 	wr16(icmp + 2, ip_checksum(icmp, req->len));
 	return net_build_ipv4(out, cap, dst_mac, our_mac, IPPROTO_ICMP_, req->dst, req->src, icmp,
 			      req->len);
+}
+
+int icmp_build_error(uint8_t *out, size_t cap, const uint8_t dst_mac[6], const uint8_t our_mac[6],
+		     uint32_t from, const struct ipv4_view *orig, uint8_t type, uint8_t code,
+		     uint32_t info)
+{
+	uint8_t *icmp = out + ETH_HLEN_ + IPV4_HLEN_MIN;
+	size_t quote = orig->ihl + MIN(orig->len, (size_t)8);
+	size_t len = ICMP_HLEN + quote;
+
+	if (ETH_HLEN_ + IPV4_HLEN_MIN + len > cap)
+		return -ENOSPC;
+	icmp[0] = type;
+	icmp[1] = code;
+	wr16(icmp + 2, 0);
+	icmp[4] = (uint8_t)(info >> 24);
+	icmp[5] = (uint8_t)(info >> 16);
+	icmp[6] = (uint8_t)(info >> 8);
+	icmp[7] = (uint8_t)info;
+	memcpy(icmp + ICMP_HLEN, orig->hdr, quote);
+	wr16(icmp + 2, ip_checksum(icmp, len));
+	return net_build_ipv4(out, cap, dst_mac, our_mac, IPPROTO_ICMP_, from, orig->src, icmp,
+			      len);
+}
+
+void icmp_send_error(const uint8_t guest_mac[6], uint32_t from, const struct ipv4_view *orig,
+		     uint8_t type, uint8_t code, uint32_t info)
+{
+	uint8_t frame[ETH_HLEN_ + IPV4_HLEN_MIN + ICMP_HLEN + 60 + 8];
+	int n;
+
+	/* Never answer an ICMP error with one (RFC 1122 3.2.2). */
+	if (orig->proto == IPPROTO_ICMP_ && orig->len && orig->payload[0] != ICMP_ECHO_REQUEST)
+		return;
+	n = icmp_build_error(frame, sizeof(frame), guest_mac, vg->cfg.gateway_mac, from, orig, type,
+			     code, info);
+	if (n > 0)
+		gateway_output(frame, (size_t)n);
 }
 
 void icmp_echo_input(const struct eth_view *e, const struct ipv4_view *ip)

@@ -29,4 +29,27 @@ int icmp_build_echo_reply(uint8_t *out, size_t cap, const uint8_t dst_mac[6],
 /* Handle an ICMP packet addressed to a gateway address. */
 void icmp_echo_input(const struct eth_view *e, const struct ipv4_view *ip);
 
+#define ICMP_DEST_UNREACH 3
+#define ICMP_PORT_UNREACH 3
+#define ICMP_FRAG_NEEDED 4
+#define ICMP_HOST_UNREACH 1
+#define ICMP_ADMIN_PROHIBITED 13
+#define ICMP_TIME_EXCEEDED 11
+
+/*
+ * icmp_build_error() - an ICMP error about @orig (the offending IPv4
+ * packet from a guest) as a frame to @dst_mac, sent from @from (the
+ * address that reports it, network order): type/code, @info in the 4
+ * "unused" bytes (the next-hop MTU for "fragmentation needed"), then the
+ * original IP header and the first 8 bytes of its payload (RFC 792).
+ * Return: frame length, or -ENOSPC.
+ */
+int icmp_build_error(uint8_t *out, size_t cap, const uint8_t dst_mac[6], const uint8_t our_mac[6],
+		     uint32_t from, const struct ipv4_view *orig, uint8_t type, uint8_t code,
+		     uint32_t info);
+
+/* Build and send an ICMP error to the guest that sent @orig from @guest_mac. */
+void icmp_send_error(const uint8_t guest_mac[6], uint32_t from, const struct ipv4_view *orig,
+		     uint8_t type, uint8_t code, uint32_t info);
+
 #endif

@@ -12,8 +12,9 @@
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
 #undef TCP_MSS
+/* Empty, exactly as Debian's arch/cc.h spells it, so both may define it. */
 #ifndef LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS
-#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS
 #endif
 
 #include <lwip/etharp.h>

@@ -10,6 +10,9 @@
  */
 #include "dns_server.h"
 #include "gateway.h"
+#include "icmp_relay.h"
+#include "tcp_flow.h"
+#include "udp_flow.h"
 #include "log.h"
 #include "lwip_glue.h"
 #include "netns.h"
@@ -108,6 +111,15 @@ static void dispatch(struct loop_ref *ref, uint32_t events)
 	case REF_DNS_UPSTREAM:
 		dns_server_upstream_handle(ref, events);
 		break;
+	case REF_UDP_FLOW:
+		udp_flow_handle(ref, events);
+		break;
+	case REF_ICMP_SOCK:
+		icmp_relay_handle(ref, events);
+		break;
+	case REF_TCP_FLOW:
+		tcp_flow_handle(ref, events);
+		break;
 	case REF_NOTIFY:
 	case REF_KIND_MAX:
 		break;
@@ -117,19 +129,37 @@ static void dispatch(struct loop_ref *ref, uint32_t events)
 static void idle(void)
 {
 	vgate_lwip_poll();
+	tcp_flow_flush();
 	port_flush_all();
 	pcap_flush();
 }
 
-static void raise_nofile(void)
+/* File descriptors kept for everything but TCP flows: UDP flows, DNS
+ * queries in flight, ping sockets, ports, listeners, the API. */
+#define FDS_RESERVED (UDP_FLOWS_MAX + 256 + ICMP_RELAY_MAX + SWITCH_PORTS_MAX + 256)
+#define TCP_FLOWS_MIN 64
+
+/*
+ * Raise the open files limit to its hard maximum and derive the TCP flow
+ * cap from it (each flow holds one host socket).
+ */
+static unsigned raise_nofile(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return TCP_FLOWS_MIN;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
 			log_warn(COMP, "cannot raise the open files limit: %s", strerror(errno));
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 20)
+		rl.rlim_cur = 1u << 20;
+	return rl.rlim_cur > FDS_RESERVED + TCP_FLOWS_MIN ? (unsigned)(rl.rlim_cur - FDS_RESERVED)
+							  : TCP_FLOWS_MIN;
 }
 
 static int write_pid_file(const char *path)
@@ -268,9 +298,9 @@ static int check_unsupported(const struct vgate_options *o)
 
 static int run(struct vgate_options *o)
 {
+	unsigned flows_max = raise_nofile();
 	int r;
 
-	raise_nofile();
 	r = loop_init(&vg->loop);
 	if (r < 0) {
 		log_err(COMP, "event loop: %s", strerror(-r));
@@ -280,7 +310,7 @@ static int run(struct vgate_options *o)
 	switch_init(&vg->sw, vg->cfg.gateway_mac, deliver, learned, NULL);
 	switch_port_add_gateway(&vg->sw);
 	vgate_lwip_init();
-	r = gateway_init();
+	r = gateway_init(flows_max);
 	if (r < 0) {
 		log_err(COMP, "gateway: %s", strerror(-r));
 		return r;

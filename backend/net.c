@@ -126,8 +126,78 @@ int net_build_ipv4(uint8_t *out, size_t cap, const uint8_t dst_mac[6], const uin
 		return -ENOSPC;
 	put_eth(out, dst_mac, src_mac, ETHERTYPE_IPV4);
 	put_ipv4(out + ETH_HLEN_, proto, src_ip, dst_ip, plen);
-	memmove(out + ETH_HLEN_ + IPV4_HLEN_MIN, payload, plen);
+	if (plen)
+		memmove(out + ETH_HLEN_ + IPV4_HLEN_MIN, payload, plen);
 	return (int)total;
+}
+
+void csum_replace16(uint8_t *sum, uint16_t old, uint16_t new_)
+{
+	uint32_t s = (uint16_t)~rd16(sum);
+
+	s += (uint16_t)~old;
+	s += new_;
+	wr16(sum, (uint16_t)~csum_fold(s));
+}
+
+void csum_replace32(uint8_t *sum, uint32_t old, uint32_t new_)
+{
+	const uint8_t *o = (const uint8_t *)&old, *n = (const uint8_t *)&new_;
+
+	csum_replace16(sum, rd16(o), rd16(n));
+	csum_replace16(sum, rd16(o + 2), rd16(n + 2));
+}
+
+int tcp_parse(const uint8_t *buf, size_t len, struct tcp_view *t)
+{
+	if (len < TCP_HLEN_MIN)
+		return -EBADMSG;
+	t->doff = (uint8_t)((buf[12] >> 4) * 4);
+	if (t->doff < TCP_HLEN_MIN || t->doff > len)
+		return -EBADMSG;
+	t->sport = rd16(buf);
+	t->dport = rd16(buf + 2);
+	t->seq = rd32be(buf + 4);
+	t->ack = rd32be(buf + 8);
+	t->flags = buf[13];
+	t->payload_len = len - t->doff;
+	return 0;
+}
+
+static uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
+{
+	uint8_t pseudo[12];
+
+	memcpy(pseudo, &src, 4);
+	memcpy(pseudo + 4, &dst, 4);
+	pseudo[8] = 0;
+	pseudo[9] = proto;
+	wr16(pseudo + 10, (uint16_t)len);
+	return csum_partial(pseudo, sizeof(pseudo), 0);
+}
+
+int net_build_tcp4(uint8_t *out, size_t cap, const uint8_t dst_mac[6], const uint8_t src_mac[6],
+		   uint32_t src_ip, uint16_t sport, uint32_t dst_ip, uint16_t dport, uint32_t seq,
+		   uint32_t ack, uint8_t flags, uint16_t window)
+{
+	uint8_t seg[TCP_HLEN_MIN];
+
+	wr16(seg, sport);
+	wr16(seg + 2, dport);
+	wr16(seg + 4, (uint16_t)(seq >> 16));
+	wr16(seg + 6, (uint16_t)seq);
+	wr16(seg + 8, (uint16_t)(ack >> 16));
+	wr16(seg + 10, (uint16_t)ack);
+	seg[12] = (TCP_HLEN_MIN / 4) << 4;
+	seg[13] = flags;
+	wr16(seg + 14, window);
+	wr16(seg + 16, 0);
+	wr16(seg + 18, 0);
+	wr16(seg + 16,
+	     (uint16_t)~csum_fold(csum_partial(
+		     seg, sizeof(seg), pseudo_sum(src_ip, dst_ip, IPPROTO_TCP_, sizeof(seg)))));
+	return net_build_ipv4(out, cap, dst_mac, src_mac, IPPROTO_TCP_, src_ip, dst_ip, seg,
+			      sizeof(seg));
 }
 
 int net_build_udp4(uint8_t *out, size_t cap, const uint8_t dst_mac[6], const uint8_t src_mac[6],
@@ -137,7 +207,6 @@ int net_build_udp4(uint8_t *out, size_t cap, const uint8_t dst_mac[6], const uin
 	size_t ulen = UDP_HLEN + plen;
 	size_t total = ETH_HLEN_ + IPV4_HLEN_MIN + ulen;
 	uint8_t *u = out + ETH_HLEN_ + IPV4_HLEN_MIN;
-	uint8_t pseudo[12];
 	uint32_t sum;
 	uint16_t csum;
 
@@ -145,19 +214,15 @@ int net_build_udp4(uint8_t *out, size_t cap, const uint8_t dst_mac[6], const uin
 		return -EMSGSIZE;
 	if (total > cap)
 		return -ENOSPC;
-	memmove(u + UDP_HLEN, payload, plen);
+	if (plen)
+		memmove(u + UDP_HLEN, payload, plen);
 	put_eth(out, dst_mac, src_mac, ETHERTYPE_IPV4);
 	put_ipv4(out + ETH_HLEN_, IPPROTO_UDP_, src_ip, dst_ip, ulen);
 	wr16(u, sport);
 	wr16(u + 2, dport);
 	wr16(u + 4, (uint16_t)ulen);
 	wr16(u + 6, 0);
-	memcpy(pseudo, &src_ip, 4);
-	memcpy(pseudo + 4, &dst_ip, 4);
-	pseudo[8] = 0;
-	pseudo[9] = IPPROTO_UDP_;
-	wr16(pseudo + 10, (uint16_t)ulen);
-	sum = csum_partial(pseudo, sizeof(pseudo), 0);
+	sum = pseudo_sum(src_ip, dst_ip, IPPROTO_UDP_, ulen);
 	sum = csum_partial(u, ulen, sum);
 	csum = (uint16_t)~csum_fold(sum);
 	wr16(u + 6, csum ? csum : 0xffff);

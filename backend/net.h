@@ -89,6 +89,41 @@ int net_build_ipv4(uint8_t *out, size_t cap, const uint8_t dst_mac[6], const uin
 		   uint8_t proto, uint32_t src_ip, uint32_t dst_ip, const uint8_t *payload,
 		   size_t plen);
 
+/*
+ * csum_replace16() / csum_replace32() - update the checksum stored (big
+ * endian) at @sum after a 16-bit word / 4 bytes it covers changed from
+ * @old to @new (RFC 1624: HC' = ~(~HC + ~m + m')). 32-bit values are the
+ * raw bytes as stored in the packet (network order).
+ */
+void csum_replace16(uint8_t *sum, uint16_t old, uint16_t new_);
+void csum_replace32(uint8_t *sum, uint32_t old, uint32_t new_);
+
+#define TCP_HLEN_MIN 20
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_PSH 0x08
+#define TCPF_ACK 0x10
+
+struct tcp_view {
+	uint16_t sport, dport; /* host order */
+	uint32_t seq, ack;     /* host order */
+	uint8_t flags;
+	uint8_t doff; /* header bytes */
+	size_t payload_len;
+};
+
+/* Parse a TCP header (checksum not verified). Return: 0 or -EBADMSG. */
+int tcp_parse(const uint8_t *buf, size_t len, struct tcp_view *t);
+
+/*
+ * net_build_tcp4() - a TCP segment without payload or options (for RSTs)
+ * Return: frame length or -ENOSPC.
+ */
+int net_build_tcp4(uint8_t *out, size_t cap, const uint8_t dst_mac[6], const uint8_t src_mac[6],
+		   uint32_t src_ip, uint16_t sport, uint32_t dst_ip, uint16_t dport, uint32_t seq,
+		   uint32_t ack, uint8_t flags, uint16_t window);
+
 static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);

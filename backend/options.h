@@ -58,6 +58,12 @@ struct vgate_options {
 	struct opt_list search_domain;
 	struct opt_list dns_upstream; /* ADDR[:PORT] */
 	const char *resolv_conf;
+	bool no_host_loopback;
+	struct opt_list nat;	      /* VIRTUAL=REAL */
+	struct opt_list egress_allow; /* CIDR[:PORT] */
+	struct opt_list egress_deny;
+	unsigned long tcp_connect_timeout; /* seconds */
+	unsigned long udp_idle_timeout;	   /* seconds */
 	struct opt_list forward_sock;
 	struct opt_list forward_dest;
 	struct opt_list forward_user;

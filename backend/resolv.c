@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,18 +20,27 @@
 
 #define COMP "resolv"
 
+/* Next blank-separated word; one too long for @cap comes back as "-". */
 static size_t next_word(const char *s, size_t len, size_t *pos, char *out, size_t cap)
 {
 	size_t n = 0;
+	bool cut = false;
 
 	while (*pos < len && (s[*pos] == ' ' || s[*pos] == '\t'))
 		(*pos)++;
 	while (*pos < len && s[*pos] != ' ' && s[*pos] != '\t') {
 		if (n + 1 < cap)
 			out[n++] = s[*pos];
+		else
+			cut = true;
 		(*pos)++;
 	}
 	out[n] = '\0';
+	if (cut) {
+		/* Never store a shortened name: the caller skips "-". */
+		snprintf(out, cap, "-");
+		return 1;
+	}
 	return n;
 }
 
@@ -79,6 +89,8 @@ void resolv_parse(const char *text, size_t len, struct resolv_conf *rc)
 				       next_word(text, eol, &pos, word, sizeof(word))) {
 					if (word[0] == '#' || word[0] == ';')
 						break;
+					if (!strcmp(word, "-"))
+						continue;
 					snprintf(rc->search[rc->nsearch++], RESOLV_NAME_MAX, "%s",
 						 word);
 				}

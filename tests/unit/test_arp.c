@@ -200,21 +200,27 @@ static void test_parse_wrong_types(void **state)
 
 static void test_build_reply_exact(void **state)
 {
-	static const uint8_t want[42] = {
-		/* Ethernet: to the asker, from us, ARP */
-		0x02, 0x42, 0xac, 0x11, 0x00, 0x02, 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd, 0x08, 0x06,
-		/* Ethernet/IPv4, reply */
-		0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02,
-		/* sender: us */
-		0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd, 192, 168, 127, 254,
-		/* target: the asker */
-		0x02, 0x42, 0xac, 0x11, 0x00, 0x02, 192, 168, 127, 7
+	/* Ethernet: to the asker, from us, ARP */
+	static const uint8_t eth[14] = { 0x02, 0x42, 0xac, 0x11, 0x00, 0x02, 0x5a,
+					 0x94, 0xef, 0xe4, 0x0c, 0xdd, 0x08, 0x06 };
+	/* Ethernet/IPv4, reply */
+	static const uint8_t hdr[8] = { 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02 };
+	/* sender: us, as the address asked for */
+	static const uint8_t sender[10] = {
+		0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd, 192, 168, 127, 254
 	};
+	/* target: the asker */
+	static const uint8_t target[10] = { 0x02, 0x42, 0xac, 0x11, 0x00, 0x02, 192, 168, 127, 7 };
+	uint8_t want[42];
 	const uint8_t asker[6] = { 0x02, 0x42, 0xac, 0x11, 0x00, 0x02 };
 	struct arp_packet req = { .op = 1 };
 	uint8_t out[64];
 
 	(void)state;
+	memcpy(want, eth, 14);
+	memcpy(want + 14, hdr, 8);
+	memcpy(want + 22, sender, 10);
+	memcpy(want + 32, target, 10);
 	memcpy(req.sha, asker, 6);
 	memset(req.tha, 0x33, 6);
 	req.spa = ip4("192.168.127.7");
@@ -349,7 +355,8 @@ static void test_input_answers_gateway_addresses(void **state)
 		assert_int_equal(last_port, guest_port);
 		assert_int_equal(last_len, 42);
 		assert_int_equal(arp_parse(p, sizeof(p), &req), 0);
-		assert_int_equal(arp_build_reply(want, sizeof(want), gw_mac, ip4(ours[i]), &req), 42);
+		assert_int_equal(arp_build_reply(want, sizeof(want), gw_mac, ip4(ours[i]), &req),
+				 42);
 		assert_memory_equal(last, want, 42);
 		assert_int_equal(gw_stats.arp_replies, i + 1);
 		assert_int_equal(gw_stats.out_frames, i + 1);
@@ -420,8 +427,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_learn_ignores_unspecified_and_group, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_full_table_evicts_stalest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refresh_protects_from_eviction, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_input_answers_gateway_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_protects_from_eviction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_input_answers_gateway_addresses, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_input_ignores_other_targets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_reply_goes_to_lwip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_malformed, setup, teardown),

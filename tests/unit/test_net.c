@@ -68,17 +68,17 @@ static uint16_t ref_udp_sum(uint32_t src, uint32_t dst, const uint8_t *u, size_t
  */
 static size_t make_ipv4_udp(uint8_t *p)
 {
-	static const uint8_t pkt[] = {
-		0x45, 0x10, 0x00, 0x20, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 192,
-		168,  127,  2,	  192,	168,  127,  1,	  0xd4, 0x31, 0x00, 0x35, 0x00, 0x0c,
-		0x00, 0x00, 'a',  'b',	'c',  'd',
-	};
-	uint16_t c;
+	/* TOS 0x10, 32 bytes, id 0x1234, DF, TTL 64, UDP, 192.168.127.2 -> .1 */
+	static const uint8_t ip[20] = { 0x45, 0x10, 0x00, 0x20, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11,
+					0x00, 0x00, 192,  168,	127,  2,    192,  168,	127,  1 };
+	/* 54321 -> 53, 12 bytes, no checksum, "abcd" */
+	static const uint8_t udp[12] = { 0xd4, 0x31, 0x00, 0x35, 0x00, 0x0c,
+					 0x00, 0x00, 'a',  'b',	 'c',  'd' };
 
-	memcpy(p, pkt, sizeof(pkt));
-	c = (uint16_t)~ref_sum(p, 20, 0);
-	wr16(p + 10, c);
-	return sizeof(pkt);
+	memcpy(p, ip, sizeof(ip));
+	memcpy(p + sizeof(ip), udp, sizeof(udp));
+	wr16(p + 10, (uint16_t)~ref_sum(p, 20, 0));
+	return sizeof(ip) + sizeof(udp);
 }
 
 static void test_eth_parse(void **state)
@@ -235,12 +235,16 @@ static void test_ipv4_parse_checksum(void **state)
 
 static void test_ipv4_parse_options(void **state)
 {
-	uint8_t p[64] = { 0x46, 0, 0, 32, 0, 1, 0, 0, 64, IPPROTO_UDP_, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1,
-			  /* NOP NOP NOP EOL */ 1, 1, 1, 0 };
-
+	/* IHL 6, 32 bytes, UDP, 10.0.0.2 -> 10.0.0.1 */
+	static const uint8_t hdr[20] = { 0x46, 0, 0,  32, 0, 1, 0,  0, 64, IPPROTO_UDP_,
+					 0,    0, 10, 0,  0, 2, 10, 0, 0,  1 };
+	static const uint8_t nop_nop_nop_eol[4] = { 1, 1, 1, 0 };
+	uint8_t p[64] = { 0 };
 	struct ipv4_view ip;
 
 	(void)state;
+	memcpy(p, hdr, sizeof(hdr));
+	memcpy(p + 20, nop_nop_nop_eol, 4);
 	wr16(p + 10, (uint16_t)~ref_sum(p, 24, 0));
 	assert_int_equal(ipv4_parse(p, 32, true, &ip), 0);
 	assert_int_equal(ip.ihl, 24);
@@ -469,8 +473,10 @@ static void test_build_udp4_ip_id_changes(void **state)
 	uint32_t src = ip4("10.0.0.1"), dst = ip4("10.0.0.2");
 
 	(void)state;
-	assert_int_equal(net_build_udp4(f1, sizeof(f1), mac_b, mac_a, src, 1, dst, 2, nothing, 0), 42);
-	assert_int_equal(net_build_udp4(f2, sizeof(f2), mac_b, mac_a, src, 1, dst, 2, nothing, 0), 42);
+	assert_int_equal(net_build_udp4(f1, sizeof(f1), mac_b, mac_a, src, 1, dst, 2, nothing, 0),
+			 42);
+	assert_int_equal(net_build_udp4(f2, sizeof(f2), mac_b, mac_a, src, 1, dst, 2, nothing, 0),
+			 42);
 	assert_int_equal((uint16_t)(rd16(f1 + 18) + 1), rd16(f2 + 18));
 	check_ipv4_frame(f2, 42, IPPROTO_UDP_, src, dst, 8);
 	assert_int_equal(ref_udp_sum(src, dst, f2 + 34, 8), 0xffff);
@@ -530,9 +536,9 @@ static void test_build_udp4_limits(void **state)
 	assert_int_equal(ref_udp_sum(src, dst, f + 34, 65535 - 20), 0xffff);
 	assert_int_equal(f[14 + 65535], 0x5c);
 	/* one more byte does not fit in tot_len */
-	assert_int_equal(net_build_udp4(f, 14 + 65535 + 1, mac_b, mac_a, src, 1, dst, 2, f + 42,
-					max_pl + 1),
-			 -EMSGSIZE);
+	assert_int_equal(
+		net_build_udp4(f, 14 + 65535 + 1, mac_b, mac_a, src, 1, dst, 2, f + 42, max_pl + 1),
+		-EMSGSIZE);
 	free(f);
 
 	/* capacity: one byte short fails without writing, exact fits */
@@ -545,8 +551,10 @@ static void test_build_udp4_limits(void **state)
 	assert_int_equal(net_build_udp4(small, 42 + 10, mac_b, mac_a, src, 1, dst, 2,
 					(const uint8_t *)"0123456789", 10),
 			 52);
-	assert_int_equal(net_build_udp4(small, 41, mac_b, mac_a, src, 1, dst, 2, nothing, 0), -ENOSPC);
-	assert_int_equal(net_build_udp4(small, 0, mac_b, mac_a, src, 1, dst, 2, nothing, 0), -ENOSPC);
+	assert_int_equal(net_build_udp4(small, 41, mac_b, mac_a, src, 1, dst, 2, nothing, 0),
+			 -ENOSPC);
+	assert_int_equal(net_build_udp4(small, 0, mac_b, mac_a, src, 1, dst, 2, nothing, 0),
+			 -ENOSPC);
 }
 
 static void test_build_ipv4(void **state)
@@ -591,9 +599,9 @@ static void test_build_ipv4_limits(void **state)
 
 	big = calloc(1, 14 + 65536);
 	assert_non_null(big);
-	assert_int_equal(net_build_ipv4(big, 14 + 65535, mac_b, mac_a, 1, src, dst, big + 34,
-					65535 - 20),
-			 14 + 65535);
+	assert_int_equal(
+		net_build_ipv4(big, 14 + 65535, mac_b, mac_a, 1, src, dst, big + 34, 65535 - 20),
+		14 + 65535);
 	assert_int_equal(rd16(big + 16), 65535);
 	assert_int_equal(ref_sum(big + 14, 20, 0), 0xffff);
 	assert_int_equal(net_build_ipv4(big, 14 + 65536, mac_b, mac_a, 1, src, dst, big + 34,

@@ -1,0 +1,1079 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tcp_flow.c - guest TCP to the world: the DNAT shim in front of lwIP
+ *
+ * lwIP only terminates TCP addressed to its own netif address, but a guest
+ * connects to any address. Each new guest connection (guest G:g to
+ * destination D:d) therefore gets a mapped port M on the gateway address:
+ * segments from the guest are rewritten D:d -> GW:M before lwIP sees them,
+ * and lwIP's segments are rewritten GW:M -> D:d on their way out (checksums
+ * updated incrementally, RFC 1624). lwIP then terminates the guest's TCP,
+ * and each flow relays bytes between its lwIP PCB and one non-blocking host
+ * socket connected to the real destination (D after the NAT table).
+ *
+ * Flow states:
+ *   CONNECTING   the guest's SYN is held (retransmissions absorbed) while
+ *                the host connect() runs. Refused or unreachable: RST to
+ *                the guest at once. No answer within the connect timeout
+ *                (default 30 s): RST. Success: a listening PCB on GW:M is
+ *                created and the held SYN is fed to lwIP.
+ *   HANDSHAKE    lwIP answered SYN-ACK; waiting for its accept callback
+ *                (bounded: a SYN_RCVD PCB that dies calls nothing, so the
+ *                flow has its own deadline).
+ *   ESTABLISHED  bytes flow both ways.
+ *   GUEST_CLOSED the guest sent FIN: once every byte it sent reached the
+ *                host socket, the host socket is shut for writing; the
+ *                host may keep sending (half-close).
+ *   HOST_CLOSED  the host sent EOF: once every byte it sent is queued in
+ *                lwIP, lwIP sends FIN; the guest may keep sending.
+ *   CLOSING      both directions finished: the host socket is closed and
+ *                the PCB handed back to lwIP with tcp_close().
+ *   TIME_WAIT    lwIP still owns a PCB on GW:M (FIN_WAIT/LAST_ACK/
+ *                TIME_WAIT) and may send or receive; the mapping lives on
+ *                until a sweep finds no lwIP PCB with local port M, then
+ *                the port is free for a new flow.
+ * A RST from either side aborts the other side (tcp_abort() sends RST to
+ * the guest; SO_LINGER 0 makes close() send RST to the host) and frees the
+ * flow at once (lwIP frees an aborted PCB immediately).
+ *
+ * Back-pressure, both ways, without unbounded queues:
+ *   guest -> host: lwIP's recv callback queues the pbufs; they are written
+ *     to the host socket (one writev per flow per loop iteration) and only
+ *     the bytes the host socket took are acknowledged to lwIP with
+ *     tcp_recved(), so the guest's window closes when the host is slow.
+ *   host -> guest: the host socket is read only while tcp_sndbuf() has
+ *     room; bytes tcp_write() refused (ERR_MEM: segment queue full) are
+ *     staged and retried from the sent callback before reading more.
+ *
+ * Limits: flows_max flows in total (derived from the open files limit:
+ * each holds one socket) and as many per guest IP; mapped ports from
+ * TCP_FLOW_PORT_MIN to TCP_FLOW_PORT_MAX. A SYN beyond a limit gets RST
+ * and is counted.
+ */
+#include "tcp_flow.h"
+
+#include "egress.h"
+#include "gateway.h"
+#include "gw_netif.h"
+#include "log.h"
+#include "lwip_inc.h"
+#include "sock.h"
+#include "util.h"
+#include "vgate.h"
+
+#include <lwip/priv/tcp_priv.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define COMP "tcp"
+#define TCP_FLOW_BUCKETS 32768
+#define TCP_FLOW_SWEEP_MS 1000
+#define TCP_FLOW_HANDSHAKE_MS 10000
+#define TCP_FLOW_IOV_MAX 64
+#define TCP_FLOW_KEEPALIVE_MS 60000
+
+enum tcp_flow_state {
+	TF_CONNECTING,
+	TF_HANDSHAKE,
+	TF_ESTABLISHED,
+	TF_GUEST_CLOSED,
+	TF_HOST_CLOSED,
+	TF_CLOSING,
+	TF_TIME_WAIT,
+};
+
+struct tcp_flow {
+	struct loop_ref ref;
+	enum tcp_flow_state state;
+	struct tcp_flow *hnext;		/* tuple hash chain */
+	struct tcp_flow *lprev, *lnext; /* connecting/handshake or time-wait list */
+	struct tcp_flow *dnext;		/* flush list */
+	bool dirty;
+	uint32_t gip, dip, real; /* network order */
+	uint16_t gport, dport;	 /* host order */
+	uint16_t mport;
+	uint8_t gmac[6];
+	int fd;
+	uint32_t events;
+	struct tcp_pcb *listener, *pcb;
+	uint8_t *syn; /* held SYN frame while connecting */
+	size_t synlen;
+	uint64_t deadline;
+	bool guest_fin, host_eof, host_shut, lwip_shut, output;
+	/* guest -> host: queued pbuf chains */
+	struct pbuf **q;
+	unsigned qhead, qlen, qcap;
+	size_t qoff; /* bytes of the head chain already written */
+	/* host -> guest: bytes read but not taken by tcp_write */
+	uint8_t *stage;
+	size_t stage_len, stage_off;
+};
+
+struct tcp_flow_stats tcp_flow_stats;
+
+static struct tcp_flow *buckets[TCP_FLOW_BUCKETS];
+static struct tcp_flow *by_port[65536];
+static struct tcp_flow *pending_list; /* CONNECTING and HANDSHAKE, oldest first */
+static struct tcp_flow *pending_tail;
+static struct tcp_flow *tw_list;
+static struct tcp_flow *flush_list;
+static unsigned nflows, flows_cap;
+static uint16_t port_cursor = TCP_FLOW_PORT_MIN;
+static struct loop_timer sweep_timer;
+static uint8_t readbuf[65536];
+
+/* Per-guest flow counts: small open-addressing table. */
+#define GUESTS_MAX 1024
+static struct {
+	uint32_t ip;
+	unsigned n;
+} guests[GUESTS_MAX * 2];
+
+static unsigned *guest_count(uint32_t ip, bool create)
+{
+	unsigned h = (ntohl(ip) * 2654435761u) % (GUESTS_MAX * 2);
+
+	for (unsigned i = 0; i < GUESTS_MAX * 2; i++, h = (h + 1) % (GUESTS_MAX * 2)) {
+		if (guests[h].ip == ip)
+			return &guests[h].n;
+		if (!guests[h].ip) {
+			if (!create)
+				return NULL;
+			guests[h].ip = ip;
+			guests[h].n = 0;
+			return &guests[h].n;
+		}
+	}
+	return NULL;
+}
+
+unsigned tcp_flow_count(void)
+{
+	return nflows;
+}
+
+unsigned tcp_flow_cap(void)
+{
+	return flows_cap;
+}
+
+static unsigned tuple_hash(uint32_t gip, uint16_t gport, uint32_t dip, uint16_t dport)
+{
+	uint32_t h = gip * 2654435761u;
+
+	h ^= (uint32_t)gport * 40503u + dip * 2246822519u + dport;
+	h ^= h >> 15;
+	h *= 2654435761u;
+	return (h ^ (h >> 13)) % TCP_FLOW_BUCKETS;
+}
+
+static struct tcp_flow *lookup(uint32_t gip, uint16_t gport, uint32_t dip, uint16_t dport)
+{
+	struct tcp_flow *f = buckets[tuple_hash(gip, gport, dip, dport)];
+
+	for (; f; f = f->hnext)
+		if (f->gip == gip && f->gport == gport && f->dip == dip && f->dport == dport)
+			return f;
+	return NULL;
+}
+
+static void hash_remove(struct tcp_flow *f)
+{
+	struct tcp_flow **pp = &buckets[tuple_hash(f->gip, f->gport, f->dip, f->dport)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == f) {
+			*pp = f->hnext;
+			return;
+		}
+	}
+}
+
+/* --- lists ---------------------------------------------------------------- */
+
+static void list_unlink(struct tcp_flow *f)
+{
+	if (f->state == TF_TIME_WAIT) {
+		if (f->lprev)
+			f->lprev->lnext = f->lnext;
+		else if (tw_list == f)
+			tw_list = f->lnext;
+		if (f->lnext)
+			f->lnext->lprev = f->lprev;
+	} else if (f->state == TF_CONNECTING || f->state == TF_HANDSHAKE) {
+		if (f->lprev)
+			f->lprev->lnext = f->lnext;
+		else if (pending_list == f)
+			pending_list = f->lnext;
+		if (f->lnext)
+			f->lnext->lprev = f->lprev;
+		else if (pending_tail == f)
+			pending_tail = f->lprev;
+	}
+	f->lprev = f->lnext = NULL;
+}
+
+static void pending_append(struct tcp_flow *f)
+{
+	f->lprev = pending_tail;
+	f->lnext = NULL;
+	if (pending_tail)
+		pending_tail->lnext = f;
+	else
+		pending_list = f;
+	pending_tail = f;
+}
+
+static void set_state(struct tcp_flow *f, enum tcp_flow_state s)
+{
+	list_unlink(f);
+	f->state = s;
+	if (s == TF_CONNECTING || s == TF_HANDSHAKE) {
+		pending_append(f);
+	} else if (s == TF_TIME_WAIT) {
+		f->lnext = tw_list;
+		if (tw_list)
+			tw_list->lprev = f;
+		tw_list = f;
+	}
+}
+
+static void mark_dirty(struct tcp_flow *f)
+{
+	if (!f->dirty) {
+		f->dirty = true;
+		f->dnext = flush_list;
+		flush_list = f;
+	}
+}
+
+/* --- frames to the guest --------------------------------------------------- */
+
+/* RST answering @t (a guest segment to dip:dport), as RFC 793 says. */
+static void send_rst(const uint8_t *gmac, uint32_t gip, uint32_t dip, const struct tcp_view *t)
+{
+	uint8_t frame[ETH_HLEN_ + IPV4_HLEN_MIN + TCP_HLEN_MIN];
+	uint32_t seq = 0, ack;
+	uint8_t flags = TCPF_RST;
+	int n;
+
+	if (t->flags & TCPF_RST)
+		return;
+	if (t->flags & TCPF_ACK) {
+		seq = t->ack;
+	} else {
+		ack = t->seq + (uint32_t)t->payload_len + !!(t->flags & TCPF_SYN) +
+		      !!(t->flags & TCPF_FIN);
+		flags |= TCPF_ACK;
+		n = net_build_tcp4(frame, sizeof(frame), gmac, vg->cfg.gateway_mac, dip, t->dport,
+				   gip, t->sport, seq, ack, flags, 0);
+		if (n > 0)
+			gateway_output(frame, (size_t)n);
+		return;
+	}
+	n = net_build_tcp4(frame, sizeof(frame), gmac, vg->cfg.gateway_mac, dip, t->dport, gip,
+			   t->sport, seq, 0, flags, 0);
+	if (n > 0)
+		gateway_output(frame, (size_t)n);
+}
+
+/* RST for the SYN a connecting flow holds. */
+static void reset_held_syn(struct tcp_flow *f)
+{
+	struct ipv4_view ip;
+	struct tcp_view t;
+
+	if (f->syn && ipv4_parse(f->syn + ETH_HLEN_, f->synlen - ETH_HLEN_, false, &ip) == 0 &&
+	    tcp_parse(ip.payload, ip.len, &t) == 0)
+		send_rst(f->gmac, f->gip, f->dip, &t);
+}
+
+/* --- flow lifetime ---------------------------------------------------------- */
+
+static void pcb_detach(struct tcp_pcb *pcb)
+{
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
+}
+
+static void close_fd(struct tcp_flow *f, bool reset)
+{
+	if (f->fd < 0)
+		return;
+	if (reset) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	if (f->events)
+		loop_del(&vg->loop, f->fd);
+	close(f->fd);
+	f->fd = -1;
+	f->events = 0;
+}
+
+static void drop_queues(struct tcp_flow *f)
+{
+	while (f->qlen) {
+		pbuf_free(f->q[f->qhead]);
+		f->qhead = (f->qhead + 1) % f->qcap;
+		f->qlen--;
+	}
+	free(f->q);
+	f->q = NULL;
+	f->qcap = 0;
+	free(f->stage);
+	f->stage = NULL;
+	f->stage_len = f->stage_off = 0;
+}
+
+/* Forget the flow entirely: mapping, tuple, memory. */
+static void flow_free(struct tcp_flow *f)
+{
+	unsigned *gc = guest_count(f->gip, false);
+
+	list_unlink(f);
+	hash_remove(f);
+	if (by_port[f->mport] == f)
+		by_port[f->mport] = NULL;
+	close_fd(f, false);
+	if (f->listener) {
+		tcp_accept(f->listener, NULL);
+		tcp_arg(f->listener, NULL);
+		tcp_close(f->listener);
+		f->listener = NULL;
+	}
+	drop_queues(f);
+	free(f->syn);
+	if (gc && *gc)
+		(*gc)--;
+	nflows--;
+	tcp_flow_stats.closed++;
+	tcp_flow_stats.active = nflows;
+	if (f->dirty) {
+		/* Unlink from the flush list (rare: freed mid-iteration). */
+		struct tcp_flow **pp;
+
+		for (pp = &flush_list; *pp; pp = &(*pp)->dnext) {
+			if (*pp == f) {
+				*pp = f->dnext;
+				break;
+			}
+		}
+	}
+	free(f);
+}
+
+/*
+ * Abort: RST to the guest (if lwIP has a PCB, tcp_abort sends it) and to
+ * the host, then free. Must not be called from an lwIP callback of @f's
+ * PCB unless the callback then returns ERR_ABRT.
+ */
+static void flow_abort(struct tcp_flow *f)
+{
+	if (f->pcb) {
+		struct tcp_pcb *pcb = f->pcb;
+
+		pcb_detach(pcb);
+		f->pcb = NULL;
+		tcp_abort(pcb);
+	}
+	close_fd(f, true);
+	flow_free(f);
+}
+
+/* Both directions are done: give the PCB to lwIP, keep the mapping. */
+static void flow_finish(struct tcp_flow *f)
+{
+	close_fd(f, false);
+	drop_queues(f);
+	if (f->pcb) {
+		struct tcp_pcb *pcb = f->pcb;
+
+		pcb_detach(pcb);
+		f->pcb = NULL;
+		if (tcp_close(pcb) != ERR_OK)
+			tcp_abort(pcb);
+	}
+	set_state(f, TF_TIME_WAIT);
+}
+
+/* --- guest -> host ----------------------------------------------------------- */
+
+static int queue_push(struct tcp_flow *f, struct pbuf *p)
+{
+	if (f->qlen == f->qcap) {
+		unsigned ncap = f->qcap ? f->qcap * 2 : 8;
+		struct pbuf **nq = malloc(ncap * sizeof(*nq));
+
+		if (!nq)
+			return -ENOMEM;
+		for (unsigned i = 0; i < f->qlen; i++)
+			nq[i] = f->q[(f->qhead + i) % f->qcap];
+		free(f->q);
+		f->q = nq;
+		f->qcap = ncap;
+		f->qhead = 0;
+	}
+	f->q[(f->qhead + f->qlen) % f->qcap] = p;
+	f->qlen++;
+	return 0;
+}
+
+static void update_events(struct tcp_flow *f);
+
+/* Write queued guest bytes to the host socket. Return: 0, or -errno (fatal). */
+static int flush_to_host(struct tcp_flow *f)
+{
+	while (f->qlen) {
+		struct iovec iov[TCP_FLOW_IOV_MAX];
+		int cnt = 0;
+		size_t skip = f->qoff, total = 0;
+		ssize_t n;
+
+		for (unsigned i = 0; i < f->qlen && cnt < TCP_FLOW_IOV_MAX; i++) {
+			for (struct pbuf *q = f->q[(f->qhead + i) % f->qcap];
+			     q && cnt < TCP_FLOW_IOV_MAX; q = q->next) {
+				if (skip >= q->len) {
+					skip -= q->len;
+					continue;
+				}
+				iov[cnt].iov_base = (uint8_t *)q->payload + skip;
+				iov[cnt].iov_len = q->len - skip;
+				total += iov[cnt].iov_len;
+				skip = 0;
+				cnt++;
+			}
+		}
+		n = writev(f->fd, iov, cnt);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -errno;
+		}
+		tcp_flow_stats.to_host_bytes += (uint64_t)n;
+		/* Acknowledge to lwIP exactly what the host took. */
+		for (size_t left = (size_t)n; left;) {
+			u16_t chunk = (u16_t)MIN(left, (size_t)0xffff);
+
+			if (f->pcb)
+				tcp_recved(f->pcb, chunk);
+			left -= chunk;
+		}
+		f->output = true;
+		f->qoff += (size_t)n;
+		while (f->qlen && f->qoff >= f->q[f->qhead]->tot_len) {
+			f->qoff -= f->q[f->qhead]->tot_len;
+			pbuf_free(f->q[f->qhead]);
+			f->qhead = (f->qhead + 1) % f->qcap;
+			f->qlen--;
+		}
+		if ((size_t)n < total)
+			return 0;
+	}
+	return 0;
+}
+
+/* --- host -> guest ------------------------------------------------------------- */
+
+/* Queue @len bytes into lwIP. Return: bytes taken (may be fewer). */
+static size_t push_to_lwip(struct tcp_flow *f, const uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t room = tcp_sndbuf(f->pcb);
+		u16_t chunk = (u16_t)MIN(MIN(len - done, room), (size_t)0xffff);
+
+		if (!chunk)
+			break;
+		if (tcp_write(f->pcb, buf + done, chunk,
+			      TCP_WRITE_FLAG_COPY |
+				      (done + chunk < len ? TCP_WRITE_FLAG_MORE : 0)) != ERR_OK)
+			break;
+		done += chunk;
+	}
+	if (done) {
+		f->output = true;
+		tcp_flow_stats.to_guest_bytes += done;
+	}
+	return done;
+}
+
+static int stage_keep(struct tcp_flow *f, const uint8_t *buf, size_t len)
+{
+	if (!len)
+		return 0;
+	if (!f->stage) {
+		f->stage = malloc(sizeof(readbuf));
+		if (!f->stage)
+			return -ENOMEM;
+	}
+	memcpy(f->stage, buf, len);
+	f->stage_len = len;
+	f->stage_off = 0;
+	return 0;
+}
+
+/* Retry staged bytes. Return: true when nothing is staged any more. */
+static bool stage_flush(struct tcp_flow *f)
+{
+	if (f->stage_off < f->stage_len)
+		f->stage_off +=
+			push_to_lwip(f, f->stage + f->stage_off, f->stage_len - f->stage_off);
+	if (f->stage_off < f->stage_len)
+		return false;
+	f->stage_len = f->stage_off = 0;
+	return true;
+}
+
+static void host_eof(struct tcp_flow *f)
+{
+	f->host_eof = true;
+	if (f->state == TF_ESTABLISHED)
+		set_state(f, TF_HOST_CLOSED);
+	else if (f->state == TF_GUEST_CLOSED)
+		set_state(f, TF_CLOSING);
+	mark_dirty(f);
+}
+
+/* Read from the host while lwIP has room. Return: 0, or -errno (fatal). */
+static int read_from_host(struct tcp_flow *f)
+{
+	size_t budget = TCP_FLOW_READ_BUDGET;
+
+	if (!stage_flush(f))
+		return 0;
+	while (budget && !f->host_eof) {
+		size_t room = MIN(tcp_sndbuf(f->pcb), sizeof(readbuf));
+		ssize_t n;
+		size_t took;
+
+		if (!room)
+			break;
+		n = read(f->fd, readbuf, MIN(room, budget));
+		if (n == 0) {
+			host_eof(f);
+			break;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			return -errno;
+		}
+		budget -= (size_t)n;
+		took = push_to_lwip(f, readbuf, (size_t)n);
+		if (took < (size_t)n) {
+			if (stage_keep(f, readbuf + took, (size_t)n - took) < 0)
+				return -ENOMEM;
+			break;
+		}
+	}
+	mark_dirty(f);
+	return 0;
+}
+
+static void update_events(struct tcp_flow *f)
+{
+	uint32_t want = 0;
+
+	if (f->fd < 0)
+		return;
+	if (f->state == TF_CONNECTING) {
+		want = EPOLLOUT;
+	} else if (f->pcb) {
+		if (!f->host_eof && f->stage_off >= f->stage_len && tcp_sndbuf(f->pcb) > 0)
+			want |= EPOLLIN;
+		if (f->qlen)
+			want |= EPOLLOUT;
+	}
+	if (want == f->events)
+		return;
+	if (!f->events)
+		loop_add(&vg->loop, f->fd, want, &f->ref);
+	else if (!want)
+		loop_del(&vg->loop, f->fd);
+	else
+		loop_mod(&vg->loop, f->fd, want, &f->ref);
+	f->events = want;
+}
+
+/* Advance half-closes once queues drained. */
+static void progress_close(struct tcp_flow *f)
+{
+	if (f->guest_fin && !f->qlen && !f->host_shut && f->fd >= 0) {
+		shutdown(f->fd, SHUT_WR);
+		f->host_shut = true;
+	}
+	if (f->host_eof && f->stage_off >= f->stage_len && !f->lwip_shut && f->pcb) {
+		if (tcp_shutdown(f->pcb, 0, 1) == ERR_OK) {
+			f->lwip_shut = true;
+			f->output = true;
+		}
+	}
+	if (f->host_shut && f->lwip_shut)
+		flow_finish(f);
+}
+
+/* --- lwIP callbacks --------------------------------------------------------------- */
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct tcp_flow *f = arg;
+
+	(void)pcb;
+	if (!f) {
+		if (p)
+			pbuf_free(p);
+		return ERR_OK;
+	}
+	if (err != ERR_OK) {
+		if (p)
+			pbuf_free(p);
+		return ERR_OK;
+	}
+	if (!p) {
+		f->guest_fin = true;
+		if (f->state == TF_ESTABLISHED)
+			set_state(f, TF_GUEST_CLOSED);
+		else if (f->state == TF_HOST_CLOSED)
+			set_state(f, TF_CLOSING);
+		mark_dirty(f);
+		return ERR_OK;
+	}
+	if (queue_push(f, p) < 0)
+		return ERR_MEM; /* lwIP keeps p and offers it again */
+	mark_dirty(f);
+	return ERR_OK;
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct tcp_flow *f = arg;
+
+	(void)pcb;
+	(void)len;
+	if (f)
+		mark_dirty(f); /* room again: retry staged bytes, read more */
+	return ERR_OK;
+}
+
+static void on_err(void *arg, err_t err)
+{
+	struct tcp_flow *f = arg;
+
+	if (!f)
+		return;
+	/* The PCB is gone (guest RST, or lwIP gave up). */
+	f->pcb = NULL;
+	if (err == ERR_RST)
+		tcp_flow_stats.resets_from_guest++;
+	close_fd(f, true);
+	flow_free(f);
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
+{
+	struct tcp_flow *f = arg;
+
+	if (!f || err != ERR_OK || !newpcb)
+		return ERR_VAL;
+	f->pcb = newpcb;
+	tcp_arg(newpcb, f);
+	tcp_recv(newpcb, on_recv);
+	tcp_sent(newpcb, on_sent);
+	tcp_err(newpcb, on_err);
+	tcp_nagle_disable(newpcb);
+	ip_set_option(newpcb, SOF_KEEPALIVE);
+	newpcb->keep_idle = TCP_FLOW_KEEPALIVE_MS;
+	/* The listener's job is done. */
+	tcp_accept(f->listener, NULL);
+	tcp_arg(f->listener, NULL);
+	tcp_close(f->listener);
+	f->listener = NULL;
+	set_state(f, TF_ESTABLISHED);
+	mark_dirty(f);
+	return ERR_OK;
+}
+
+/* --- DNAT ------------------------------------------------------------------------- */
+
+/* Rewrite an IPv4/TCP frame's destination (inbound) or source (outbound). */
+static void rewrite(uint8_t *frame, size_t ihl, bool dst, uint32_t ip, uint16_t port)
+{
+	uint8_t *iph = frame + ETH_HLEN_;
+	uint8_t *tcp = iph + ihl;
+	uint8_t *ipf = iph + (dst ? 16 : 12);
+	uint8_t *portf = tcp + (dst ? 2 : 0);
+	uint32_t old_ip;
+	uint16_t old_port = rd16(portf);
+
+	memcpy(&old_ip, ipf, 4);
+	memcpy(ipf, &ip, 4);
+	csum_replace32(iph + 10, old_ip, ip);
+	wr16(portf, port);
+	csum_replace32(tcp + 16, old_ip, ip);
+	csum_replace16(tcp + 16, old_port, port);
+}
+
+static void feed_lwip(struct tcp_flow *f, const uint8_t *frame, size_t len, size_t ihl)
+{
+	struct pbuf *p = gw_netif_copy(frame, len);
+
+	if (!p)
+		return;
+	rewrite(p->payload, ihl, true, vg->cfg.gateway_ip, f->mport);
+	gw_netif_deliver(p);
+}
+
+void tcp_flow_output(uint8_t *frame, size_t len)
+{
+	struct tcp_flow *f;
+	struct ipv4_view ip;
+	uint16_t sport;
+
+	if (len < ETH_HLEN_ + IPV4_HLEN_MIN + TCP_HLEN_MIN || rd16(frame + 12) != ETHERTYPE_IPV4)
+		return;
+	if (ipv4_parse(frame + ETH_HLEN_, len - ETH_HLEN_, false, &ip) < 0 ||
+	    ip.proto != IPPROTO_TCP_ || ip.src != vg->cfg.gateway_ip || ip.len < TCP_HLEN_MIN)
+		return;
+	sport = rd16(ip.payload);
+	f = by_port[sport];
+	if (!f || sport < TCP_FLOW_PORT_MIN)
+		return;
+	rewrite(frame, ip.ihl, false, f->dip, f->dport);
+}
+
+/* --- new flows -------------------------------------------------------------------- */
+
+static bool port_free(uint16_t port)
+{
+	return !by_port[port];
+}
+
+static int alloc_port(uint16_t *out)
+{
+	const unsigned range = TCP_FLOW_PORT_MAX - TCP_FLOW_PORT_MIN + 1;
+
+	for (unsigned i = 0; i < range; i++) {
+		uint16_t p = port_cursor;
+
+		port_cursor = p == TCP_FLOW_PORT_MAX ? TCP_FLOW_PORT_MIN : (uint16_t)(p + 1);
+		if (port_free(p)) {
+			*out = p;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void flow_connected(struct tcp_flow *f)
+{
+	struct tcp_pcb *pcb;
+	ip_addr_t a;
+	struct ipv4_view ip;
+	err_t err;
+
+	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (!pcb)
+		goto fail;
+	ip_addr_set_ip4_u32_val(a, vg->cfg.gateway_ip);
+	if (tcp_bind(pcb, &a, f->mport) != ERR_OK) {
+		tcp_abort(pcb);
+		goto fail;
+	}
+	f->listener = tcp_listen_with_backlog_and_err(pcb, 1, &err);
+	if (!f->listener) {
+		tcp_abort(pcb);
+		goto fail;
+	}
+	tcp_arg(f->listener, f);
+	tcp_accept(f->listener, on_accept);
+	set_state(f, TF_HANDSHAKE);
+	f->deadline = now_ms() + TCP_FLOW_HANDSHAKE_MS;
+	update_events(f);
+	if (ipv4_parse(f->syn + ETH_HLEN_, f->synlen - ETH_HLEN_, false, &ip) == 0)
+		feed_lwip(f, f->syn, f->synlen, ip.ihl);
+	free(f->syn);
+	f->syn = NULL;
+	return;
+fail:
+	log_warn(COMP, "cannot create an lwIP listener for port %u", f->mport);
+	reset_held_syn(f);
+	flow_abort(f);
+}
+
+static void flow_connect_done(struct tcp_flow *f)
+{
+	int r = sock_connect_result(f->fd);
+
+	if (r < 0) {
+		tcp_flow_stats.refused_host++;
+		log_debug(COMP, "connect to port %u: %s", f->dport, strerror(-r));
+		reset_held_syn(f);
+		close_fd(f, false);
+		flow_free(f);
+		return;
+	}
+	flow_connected(f);
+}
+
+static void new_flow(const uint8_t *frame, size_t len, const struct eth_view *e,
+		     const struct ipv4_view *ip, const struct tcp_view *t)
+{
+	struct egress *eg = &vg->cfg.egress;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	unsigned *gc;
+	struct tcp_flow *f;
+	uint32_t real = egress_translate(eg, ip->dst);
+	uint16_t mport;
+	int fd, one = 1;
+
+	if (!egress_allowed(eg, EGRESS_TCP, real, t->dport)) {
+		tcp_flow_stats.refused_policy++;
+		send_rst(e->src, ip->src, ip->dst, t);
+		return;
+	}
+	gc = guest_count(ip->src, true);
+	if (nflows >= flows_cap || !gc || *gc >= flows_cap) {
+		tcp_flow_stats.capped++;
+		send_rst(e->src, ip->src, ip->dst, t);
+		return;
+	}
+	if (alloc_port(&mport) < 0) {
+		tcp_flow_stats.no_port++;
+		send_rst(e->src, ip->src, ip->dst, t);
+		return;
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		tcp_flow_stats.capped++;
+		send_rst(e->src, ip->src, ip->dst, t);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sa.sin_addr.s_addr = real;
+	sa.sin_port = htons(t->dport);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		tcp_flow_stats.refused_host++;
+		close(fd);
+		send_rst(e->src, ip->src, ip->dst, t);
+		return;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f)
+		f->syn = malloc(len);
+	if (!f || !f->syn) {
+		if (f)
+			free(f);
+		close(fd);
+		send_rst(e->src, ip->src, ip->dst, t);
+		return;
+	}
+	memcpy(f->syn, frame, len);
+	f->synlen = len;
+	f->ref.kind = REF_TCP_FLOW;
+	f->fd = fd;
+	f->gip = ip->src;
+	f->dip = ip->dst;
+	f->real = real;
+	f->gport = t->sport;
+	f->dport = t->dport;
+	f->mport = mport;
+	memcpy(f->gmac, e->src, 6);
+	f->deadline = now_ms() + vg->cfg.tcp_connect_timeout_ms;
+	f->hnext = buckets[tuple_hash(f->gip, f->gport, f->dip, f->dport)];
+	buckets[tuple_hash(f->gip, f->gport, f->dip, f->dport)] = f;
+	by_port[mport] = f;
+	(*gc)++;
+	nflows++;
+	tcp_flow_stats.opened++;
+	tcp_flow_stats.active = nflows;
+	f->state = TF_CONNECTING;
+	pending_append(f);
+	update_events(f);
+}
+
+void tcp_flow_input(const uint8_t *frame, size_t len, const struct eth_view *e,
+		    const struct ipv4_view *ip)
+{
+	struct tcp_view t;
+	struct tcp_flow *f;
+
+	if (tcp_parse(ip->payload, ip->len, &t) < 0) {
+		gw_stats.malformed++;
+		return;
+	}
+	f = lookup(ip->src, t.sport, ip->dst, t.dport);
+	if (!f) {
+		if ((t.flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN) {
+			new_flow(frame, len, e, ip, &t);
+			return;
+		}
+		tcp_flow_stats.unknown++;
+		send_rst(e->src, ip->src, ip->dst, &t);
+		return;
+	}
+	switch (f->state) {
+	case TF_CONNECTING:
+		if (t.flags & TCPF_RST) {
+			close_fd(f, false);
+			flow_free(f);
+		}
+		/* SYN retransmissions are absorbed: the first one is held. */
+		return;
+	case TF_TIME_WAIT:
+		if ((t.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
+			/* A new connection reusing the tuple: the old one is over
+			 * for the guest; let lwIP's PCB go and start afresh. */
+			flow_free(f);
+			new_flow(frame, len, e, ip, &t);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	feed_lwip(f, frame, len, ip->ihl);
+}
+
+/* --- host socket events ----------------------------------------------------------- */
+
+void tcp_flow_handle(struct loop_ref *ref, uint32_t events)
+{
+	struct tcp_flow *f = container_of(ref, struct tcp_flow, ref);
+	int r = 0;
+
+	if (f->state == TF_CONNECTING) {
+		flow_connect_done(f);
+		return;
+	}
+	if (!f->pcb) {
+		/* HANDSHAKE: nothing to do with the host yet. */
+		update_events(f);
+		return;
+	}
+	if (events & EPOLLOUT)
+		r = flush_to_host(f);
+	if (!r && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		r = read_from_host(f);
+	if (r < 0) {
+		tcp_flow_stats.resets_from_host++;
+		log_debug(COMP, "host side of port %u: %s", f->mport, strerror(-r));
+		flow_abort(f);
+		return;
+	}
+	mark_dirty(f);
+}
+
+void tcp_flow_flush(void)
+{
+	while (flush_list) {
+		struct tcp_flow *f = flush_list;
+		int r = 0;
+
+		flush_list = f->dnext;
+		f->dirty = false;
+		f->dnext = NULL;
+		if (!f->pcb || f->fd < 0)
+			continue;
+		if (f->qlen)
+			r = flush_to_host(f);
+		if (!r && !f->host_eof && stage_flush(f) && tcp_sndbuf(f->pcb) > 0 &&
+		    (f->events & EPOLLIN) == 0)
+			r = read_from_host(f);
+		if (r < 0) {
+			tcp_flow_stats.resets_from_host++;
+			flow_abort(f);
+			continue;
+		}
+		if (f->output && f->pcb) {
+			tcp_output(f->pcb);
+			f->output = false;
+		}
+		progress_close(f);
+		if (f->state != TF_TIME_WAIT)
+			update_events(f);
+	}
+}
+
+/* --- sweeps ------------------------------------------------------------------------ */
+
+static void mark_ports(struct tcp_pcb *list, uint8_t *bitmap)
+{
+	for (struct tcp_pcb *p = list; p; p = p->next)
+		bitmap[p->local_port / 8] |= (uint8_t)(1u << (p->local_port % 8));
+}
+
+static void sweep(struct loop_timer *t)
+{
+	static uint8_t used[65536 / 8];
+	uint64_t now = now_ms();
+
+	/* Connects and handshakes that took too long: RST. */
+	while (pending_list && pending_list->deadline <= now) {
+		struct tcp_flow *f = pending_list;
+
+		if (f->state == TF_CONNECTING) {
+			tcp_flow_stats.timeouts++;
+			reset_held_syn(f);
+			close_fd(f, false);
+			flow_free(f);
+		} else {
+			flow_abort(f);
+		}
+	}
+	/* Mapped ports whose lwIP PCB is gone are free again. */
+	if (tw_list) {
+		memset(used, 0, sizeof(used));
+		mark_ports(tcp_active_pcbs, used);
+		mark_ports(tcp_tw_pcbs, used);
+		for (struct tcp_flow *f = tw_list, *next; f; f = next) {
+			next = f->lnext;
+			if (!(used[f->mport / 8] & (1u << (f->mport % 8))))
+				flow_free(f);
+		}
+	}
+	loop_timer_arm(&vg->loop, t, TCP_FLOW_SWEEP_MS);
+}
+
+int tcp_flow_init(unsigned flows_max)
+{
+	flows_cap = flows_max;
+	sweep_timer.fn = sweep;
+	loop_timer_arm(&vg->loop, &sweep_timer, TCP_FLOW_SWEEP_MS);
+	log_info(COMP, "at most %u TCP flows", flows_cap);
+	return 0;
+}
+
+void tcp_flow_fini(void)
+{
+	loop_timer_cancel(&vg->loop, &sweep_timer);
+	for (unsigned i = 0; i < TCP_FLOW_BUCKETS; i++) {
+		while (buckets[i]) {
+			struct tcp_flow *f = buckets[i];
+
+			if (f->pcb) {
+				pcb_detach(f->pcb);
+				tcp_abort(f->pcb);
+				f->pcb = NULL;
+			}
+			close_fd(f, true);
+			flow_free(f);
+		}
+	}
+	flush_list = NULL;
+	memset(guests, 0, sizeof(guests));
+}
