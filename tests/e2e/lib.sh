@@ -86,6 +86,12 @@ e2e_init() {
 	ip -n "$SBX" link set "vgt$$a" up
 	ip -n "$SBX-sink" link set "vgt$$b" up
 	ip -n "$SBX" route add default via 10.254.254.2
+	# Unprivileged ping sockets are per namespace and off in a new one.
+	ip netns exec "$SBX" sysctl -q -w net.ipv4.ping_group_range="0 2147483647" || true
+	# vgate never reads the machine's resolver configuration in tests: it
+	# gets this one (no upstream) unless a test passes --resolv-conf or
+	# --dns-upstream itself.
+	printf 'search test.internal\n' >"$T/resolv.conf"
 }
 
 # sx CMD...: run CMD inside the sandbox namespace.
@@ -129,7 +135,8 @@ bg() {
 # start_vgate ARGS...: start vgate in the sandbox; waits until it is ready.
 start_vgate() {
 	: >"$T/vgate.log"
-	bg ip netns exec "$SBX" "$VGATE" -debug -log-file "$T/vgate.log" -pid-file "$T/vgate.pid" "$@"
+	bg ip netns exec "$SBX" "$VGATE" -debug -log-file "$T/vgate.log" -pid-file "$T/vgate.pid" \
+		--resolv-conf "$T/resolv.conf" "$@"
 	VGATE_PID=$BG_PID
 	wait_until 10 grep -q ' ready ' "$T/vgate.log" || fail "vgate did not become ready"
 }
