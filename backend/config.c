@@ -244,8 +244,8 @@ static int json_zone(struct vgate_config *c, yajl_val z, char *err, size_t errle
 			for (size_t k = 0; k < r->u.object.len; k++) {
 				const char *key = r->u.object.keys[k];
 
-				if (strcmp(key, "Name") && strcmp(key, "IP") &&
-				    strcmp(key, "IPv6") && strcmp(key, "Regexp"))
+				if (strcmp(key, "Name") != 0 && strcmp(key, "IP") != 0 &&
+				    strcmp(key, "IPv6") != 0 && strcmp(key, "Regexp") != 0)
 					JERR("dns zone %s: unknown record key \"%s\"", zname, key);
 				if (!YAJL_IS_STRING(r->u.object.values[k]))
 					JERR("dns zone %s: record key \"%s\" must be a string",

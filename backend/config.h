@@ -67,10 +67,10 @@ struct vgate_config {
 	char search[DHCP_SEARCH_MAX][CONFIG_NAME_MAX];
 	unsigned nsearch;
 	bool search_set; /* from the config: do not take the host's */
-	bool nat_set;    /* the file gave a NAT table */
+	bool nat_set;	 /* the file gave a NAT table */
 	char domain[CONFIG_NAME_MAX];
 	struct sockaddr_storage upstreams[CONFIG_UPSTREAMS_MAX];
-	unsigned nupstreams; /* 0: use /etc/resolv.conf */
+	unsigned nupstreams;  /* 0: use /etc/resolv.conf */
 	struct egress egress; /* NAT table and policy */
 	uint32_t tcp_connect_timeout_ms;
 	uint32_t udp_idle_ms;

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define DHCP_FIXED_LEN 236
-#define DHCP_MIN_LEN 240 /* fixed header + magic cookie */
+#define DHCP_MIN_LEN 240   /* fixed header + magic cookie */
 #define DHCP_REPLY_MAX 576 /* what every client must accept (RFC 2131) */
 #define DHCP_HOSTNAME_MAX 63
 #define DHCP_PARAMS_MAX 64
@@ -39,17 +39,17 @@ enum dhcp_type {
 struct dhcp_msg {
 	uint8_t op; /* 1 request, 2 reply */
 	uint8_t htype, hlen, hops;
-	uint32_t xid;   /* as on the wire */
-	uint16_t secs;  /* host order */
-	uint16_t flags; /* host order; 0x8000 = broadcast */
+	uint32_t xid;				 /* as on the wire */
+	uint16_t secs;				 /* host order */
+	uint16_t flags;				 /* host order; 0x8000 = broadcast */
 	uint32_t ciaddr, yiaddr, siaddr, giaddr; /* network order */
 	uint8_t chaddr[16];
 	enum dhcp_type type; /* option 53; DHCP_NONE if absent (BOOTP) */
 	bool has_requested_ip;
 	uint32_t requested_ip; /* option 50 */
 	bool has_server_id;
-	uint32_t server_id; /* option 54 */
-	char hostname[DHCP_HOSTNAME_MAX + 1]; /* option 12, printable ASCII only, else "" */
+	uint32_t server_id;		       /* option 54 */
+	char hostname[DHCP_HOSTNAME_MAX + 1];  /* option 12, printable ASCII only, else "" */
 	uint8_t client_id[DHCP_CLIENT_ID_MAX]; /* option 61 */
 	size_t client_id_len;
 	uint8_t params[DHCP_PARAMS_MAX]; /* option 55 */
@@ -72,12 +72,12 @@ struct dhcp_reply {
 	/* Options below are left out of a NAK. */
 	uint32_t netmask;    /* option 1 */
 	uint32_t router;     /* option 3 */
-	uint32_t dns;        /* option 6 */
+	uint32_t dns;	     /* option 6 */
 	uint32_t lease_secs; /* option 51 (and 58/59 at 1/2 and 7/8); 0: omit (INFORM) */
-	uint16_t mtu;        /* option 26; 0: omit */
+	uint16_t mtu;	     /* option 26; 0: omit */
 	const char *domain;  /* option 15; NULL or "": omit */
 	const char *search[DHCP_SEARCH_MAX]; /* option 119, RFC 1035 names; NULL-terminated */
-	const char *message; /* option 56 (NAK reason); NULL: omit */
+	const char *message;		     /* option 56 (NAK reason); NULL: omit */
 };
 
 /*

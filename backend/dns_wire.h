@@ -19,10 +19,10 @@
 #include <stdint.h>
 
 #define DNS_HDR_LEN 12
-#define DNS_NAME_MAX 255  /* wire length */
+#define DNS_NAME_MAX 255 /* wire length */
 #define DNS_LABEL_MAX 63
 #define DNS_POINTERS_MAX 16
-#define DNS_UDP_MAX 512   /* without EDNS */
+#define DNS_UDP_MAX 512	  /* without EDNS */
 #define DNS_MSG_MAX 65535 /* TCP */
 
 #define DNS_TYPE_A 1
@@ -70,8 +70,7 @@ int dns_decode_name(const uint8_t *msg, size_t len, size_t off, char *out, size_
  * Return: 0; -EBADMSG (malformed, QR set, or qdcount == 0: answer FORMERR);
  * -EOPNOTSUPP (opcode other than QUERY: answer NOTIMP).
  */
-int dns_parse_query(const uint8_t *buf, size_t len, struct dns_header *h,
-		    struct dns_question *q);
+int dns_parse_query(const uint8_t *buf, size_t len, struct dns_header *h, struct dns_question *q);
 
 struct dns_answer {
 	uint16_t type; /* DNS_TYPE_A or DNS_TYPE_AAAA */

@@ -31,7 +31,7 @@
 #define DNS_ZONE_TTL 0 /* local answers are not cached by guests (as gvproxy) */
 
 struct dns_record {
-	char name[DNS_ZONE_NAME_MAX + 1]; /* label, lower case; "" for a regexp record */
+	char name[DNS_ZONE_NAME_MAX + 1];   /* label, lower case; "" for a regexp record */
 	char regexp[DNS_ZONE_NAME_MAX + 1]; /* source text, "" for exact records */
 	bool has_regexp;
 	regex_t re;
@@ -84,7 +84,7 @@ int dns_zone_set_default(struct dns_zones *z, const char *zone, const struct in_
 int dns_zone_replace(struct dns_zones *z, struct dns_zone *src);
 
 /* Look @qname (as dns_question.name) up for @qtype. */
-enum dns_zone_result dns_zones_lookup(const struct dns_zones *z, const char *qname,
-				      uint16_t qtype, struct in_addr *a, struct in6_addr *aaaa);
+enum dns_zone_result dns_zones_lookup(const struct dns_zones *z, const char *qname, uint16_t qtype,
+				      struct in_addr *a, struct in6_addr *aaaa);
 
 #endif

@@ -47,9 +47,9 @@ struct lease {
 };
 
 struct lease_table {
-	uint32_t net;    /* host order */
-	unsigned prefix; /* 16..30 */
-	uint32_t nslots; /* host addresses: 2^(32-prefix) - 2 */
+	uint32_t net;	     /* host order */
+	unsigned prefix;     /* 16..30 */
+	uint32_t nslots;     /* host addresses: 2^(32-prefix) - 2 */
 	struct lease *slots; /* slots[i] is address net + 1 + i */
 	unsigned nstatic;
 };

@@ -28,9 +28,9 @@ enum ref_kind {
 	REF_CLIENT,	  /* outgoing connect (--connect-qemu) in progress */
 	REF_NOTIFY,	  /* -notification socket */
 	REF_DNS_UPSTREAM, /* a forwarded DNS query's upstream socket */
-	REF_UDP_FLOW,     /* a guest UDP flow's host socket */
-	REF_ICMP_SOCK,    /* a ping socket relaying guest echo requests */
-	REF_TCP_FLOW,     /* a guest TCP flow's host socket */
+	REF_UDP_FLOW,	  /* a guest UDP flow's host socket */
+	REF_ICMP_SOCK,	  /* a ping socket relaying guest echo requests */
+	REF_TCP_FLOW,	  /* a guest TCP flow's host socket */
 	REF_KIND_MAX,
 };
 

@@ -412,7 +412,7 @@ static int queue_push(struct tcp_flow *f, struct pbuf *p)
 {
 	if (f->qlen == f->qcap) {
 		unsigned ncap = f->qcap ? f->qcap * 2 : 8;
-		struct pbuf **nq = malloc(ncap * sizeof(*nq));
+		struct pbuf **nq = malloc(ncap * sizeof(struct pbuf *));
 
 		if (!nq)
 			return -ENOMEM;
@@ -1062,9 +1062,8 @@ void tcp_flow_fini(void)
 {
 	loop_timer_cancel(&vg->loop, &sweep_timer);
 	for (unsigned i = 0; i < TCP_FLOW_BUCKETS; i++) {
-		while (buckets[i]) {
-			struct tcp_flow *f = buckets[i];
-
+		for (struct tcp_flow *f = buckets[i], *next; f; f = next) {
+			next = f->hnext;
 			if (f->pcb) {
 				pcb_detach(f->pcb);
 				tcp_abort(f->pcb);
