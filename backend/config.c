@@ -261,7 +261,8 @@ static int json_zone(struct vgate_config *c, yajl_val z, char *err, size_t errle
 				label = NULL;
 			if (dns_zone_add_record(&c->zones, zname, re ? NULL : label, re,
 						a4 && *a4 ? &v4 : NULL, a6 && *a6 ? &v6 : NULL) < 0)
-				JERR("dns zone %s: bad record %zu (needs Name or Regexp, and IP)",
+				JERR("dns zone %s: bad record %zu (a valid Name or a compilable "
+				     "Regexp, and an IP or IPv6, are needed)",
 				     zname, i);
 		}
 	}
@@ -688,10 +689,25 @@ static int check(struct vgate_config *c)
 	char a[INET_ADDRSTRLEN];
 
 	c->netmask = htonl(~0u << (32 - c->prefix));
-	if (!in_subnet(c, c->gateway_ip) || !in_subnet(c, c->device_ip) ||
-	    (c->host_ip && !in_subnet(c, c->host_ip))) {
-		log_err(COMP, "the gateway, device and host addresses must be hosts of the subnet");
-		return -EINVAL;
+	{
+		const struct {
+			const char *name;
+			uint32_t ip;
+		} addrs[] = { { "gatewayIP", c->gateway_ip },
+			      { "deviceIP", c->device_ip },
+			      { "hostIP", c->host_ip } };
+
+		for (size_t i = 0; i < ARRAY_SIZE(addrs); i++) {
+			if ((addrs[i].ip || i < 2) && !in_subnet(c, addrs[i].ip)) {
+				char s[INET_ADDRSTRLEN], n[INET_ADDRSTRLEN];
+
+				inet_ntop(AF_INET, &addrs[i].ip, s, sizeof(s));
+				inet_ntop(AF_INET, &c->subnet, n, sizeof(n));
+				log_err(COMP, "%s %s is not a host address of the subnet %s/%u",
+					addrs[i].name, s, n, c->prefix);
+				return -EINVAL;
+			}
+		}
 	}
 	for (unsigned i = 0; i < c->nvips; i++) {
 		if (!in_subnet(c, c->vips[i]) || c->vips[i] == c->gateway_ip) {

@@ -503,6 +503,13 @@ static int handle_query(const struct dns_client *cl, const uint8_t *query, size_
 	uint8_t out[DNS_UDP_MAX];
 	int r, n;
 
+	/* Responses are dropped, never answered: two servers must not bounce
+	 * errors at each other. Over UDP so is anything shorter than a header;
+	 * a TCP client waits for an answer, so it gets FORMERR. */
+	if ((len > 2 && (query[2] & 0x80)) || (!tcp && len < DNS_HDR_LEN)) {
+		dns_server_stats.dropped++;
+		return 0;
+	}
 	r = dns_parse_query(query, len, &h, &q);
 	if (r == -EOPNOTSUPP) {
 		dns_server_stats.notimp++;

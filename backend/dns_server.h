@@ -15,6 +15,7 @@ struct dns_server_stats {
 	uint64_t local_answers, nxdomain;
 	uint64_t forwarded, upstream_answers, servfail, truncated;
 	uint64_t formerr, notimp, pending_full, timeouts, upstream_garbage;
+	uint64_t dropped; /* responses and runts sent to the server: not answered */
 };
 
 extern struct dns_server_stats dns_server_stats;
