@@ -4,6 +4,7 @@
  */
 #include "arp.h"
 
+#include "egress.h"
 #include "gateway.h"
 #include "net.h"
 #include "util.h"
@@ -108,7 +109,8 @@ int arp_input(const uint8_t *payload, size_t len)
 	arp_learn(a.spa, a.sha);
 	if (a.op == 2)
 		return 1;
-	if (a.op != 1 || !config_is_gateway_addr(&vg->cfg, a.tpa))
+	if (a.op != 1 ||
+	    (!config_is_gateway_addr(&vg->cfg, a.tpa) && !egress_is_nat(&vg->cfg.egress, a.tpa)))
 		return 0;
 	n = arp_build_reply(reply, sizeof(reply), vg->cfg.gateway_mac, a.tpa, &a);
 	if (n > 0) {

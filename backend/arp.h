@@ -2,8 +2,9 @@
 /*
  * arp.h - ARP for the gateway's addresses, and the guests' neighbour table
  *
- * vgate answers ARP requests for the gateway IP and every virtual IP (the
- * host alias included), and nothing else. Every ARP packet and every IPv4
+ * vgate answers ARP requests for the gateway IP, every virtual IP (the
+ * host alias included) and every NAT address inside the subnet, and
+ * nothing else. Every ARP packet and every IPv4
  * frame from a guest teaches the neighbour table which MAC holds which IP
  * (bounded at ARP_NEIGH_MAX entries; the stalest is replaced when full),
  * which the gateway uses to address frames it originates.

@@ -19,6 +19,9 @@
 #include "dhcp_server.h"
 #include "dns_server.h"
 #include "gateway.h"
+#include "icmp_relay.h"
+#include "tcp_flow.h"
+#include "udp_flow.h"
 #include "http_head.h"
 #include "log.h"
 #include "util.h"
@@ -65,12 +68,19 @@ static void stats_json(char *buf, size_t cap)
 		 ",\"UnknownUnicast\":%" PRIu64 ",\"GatewayFrames\":%" PRIu64
 		 ",\"NotForGateway\":%" PRIu64 ",\"DHCPAcks\":%" PRIu64 ",\"DHCPNaks\":%" PRIu64
 		 ",\"DNSQueries\":%" PRIu64 ",\"DNSForwarded\":%" PRIu64 ",\"DNSServfail\":%" PRIu64
-		 "}\n",
+		 ",\"TCPFlows\":%u,\"TCPFlowsOpened\":%" PRIu64 ",\"TCPRefused\":%" PRIu64
+		 ",\"UDPFlows\":%" PRIu64 ",\"UDPFlowsOpened\":%" PRIu64 ",\"UDPRefused\":%" PRIu64
+		 ",\"ICMPRelayed\":%" PRIu64 ",\"ICMPRefused\":%" PRIu64 "}\n",
 		 st->vm_tx_bytes, st->vm_rx_bytes, switch_port_count(&vg->sw) - 1, st->vm_tx_drops,
 		 vg->drops.runts, vg->drops.oversize, st->unknown_unicast, gw_stats.frames,
 		 gw_stats.not_for_us, dhcp_server_stats.acks, dhcp_server_stats.naks,
 		 dns_server_stats.queries_udp + dns_server_stats.queries_tcp,
-		 dns_server_stats.forwarded, dns_server_stats.servfail);
+		 dns_server_stats.forwarded, dns_server_stats.servfail, tcp_flow_count(),
+		 tcp_flow_stats.opened,
+		 tcp_flow_stats.refused_policy + tcp_flow_stats.refused_host +
+			 tcp_flow_stats.capped + tcp_flow_stats.timeouts,
+		 udp_flow_stats.active, udp_flow_stats.opened, udp_flow_stats.refused,
+		 icmp_relay_stats.requests, icmp_relay_stats.refused);
 }
 
 /* Every VM port: name, MAC, counters. */

@@ -21,16 +21,18 @@
  *
  * A request (type 8, code 0, valid checksum; anything else from a guest is
  * dropped and counted) goes through these steps:
+ *   - broadcast, multicast or zero destinations (before or after
+ *     translation): dropped;
+ *   - a socket for its key exists: the request goes out on it;
+ *   - the egress policy refuses: ICMP "administratively prohibited" from the
+ *     address the guest pinged, counted;
  *   - ping sockets not permitted: counted as unsupported and dropped, never
  *     answered with a made-up reply. Found by a probe at start (logged once,
  *     with the sysctl to change) and re-tried every ICMP_RELAY_RETRY_MS, so
  *     changing the sysctl later takes effect without a restart;
- *   - broadcast, multicast or zero destinations (after translation): dropped;
- *   - the egress policy refuses: ICMP "administratively prohibited" from the
- *     address the guest pinged, counted;
  *   - ICMP_RELAY_MAX sockets open: dropped, counted;
- *   - otherwise the ICMP message goes out as the guest built it (sequence
- *     and data intact).
+ *   - otherwise a new socket sends the ICMP message as the guest built it
+ *     (sequence and data intact; the kernel sets identifier and checksum).
  * Replies are rebuilt by icmp_relay_build_reply(): the guest's identifier,
  * the reply's sequence and data, a new checksum, from the pinged address
  * to the guest. A reply too large for one guest frame (over MTU - 20) is
@@ -232,10 +234,10 @@ static void send_unreach(struct icmp_sock *s, uint8_t code)
 	icmp_send_error(s->mac, s->e.key.dip, &q, ICMP_DEST_UNREACH, code, 0);
 }
 
-/* Open the relay socket for a new (guest, identifier, destination). */
-static int sock_open(const struct eth_view *e, const struct ipv4_view *ip,
-		     const struct udp_flow_key *k, uint32_t real, uint64_t now,
-		     struct icmp_sock **out)
+/* Open the relay socket for a new (guest, identifier, destination). Return: it, or NULL (counted).
+ */
+static struct icmp_sock *sock_open(const struct eth_view *e, const struct ipv4_view *ip,
+				   const struct udp_flow_key *k, uint32_t real, uint64_t now)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	char a[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
@@ -248,13 +250,13 @@ static int sock_open(const struct eth_view *e, const struct ipv4_view *ip,
 			icmp_relay_stats.unsupported++;
 		else
 			icmp_relay_stats.dropped++;
-		return fd;
+		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(fd);
 		icmp_relay_stats.dropped++;
-		return -ENOMEM;
+		return NULL;
 	}
 	s->fd = fd;
 	s->ref.kind = REF_ICMP_SOCK;
@@ -269,7 +271,7 @@ static int sock_open(const struct eth_view *e, const struct ipv4_view *ip,
 			icmp_relay_stats.dropped++;
 		close(fd);
 		free(s);
-		return r;
+		return NULL;
 	}
 	sa.sin_addr.s_addr = real;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -279,7 +281,7 @@ static int sock_open(const struct eth_view *e, const struct ipv4_view *ip,
 			  strerror(-r));
 		icmp_relay_stats.dropped++;
 		sock_close(s, false);
-		return r;
+		return NULL;
 	}
 	log_debug(COMP, "relaying pings %s id %u -> %s (host %s), %u sockets",
 		  inet_ntop(AF_INET, &k->gip, g, sizeof(g)), k->gport,
@@ -287,8 +289,7 @@ static int sock_open(const struct eth_view *e, const struct ipv4_view *ip,
 		  inet_ntop(AF_INET, &real, a, sizeof(a)), udp_flow_table_count(&table));
 	if (!sweep.armed)
 		sweep_arm(now);
-	*out = s;
-	return 0;
+	return s;
 }
 
 void icmp_relay_input(const struct eth_view *e, const struct ipv4_view *ip)
@@ -296,7 +297,7 @@ void icmp_relay_input(const struct eth_view *e, const struct ipv4_view *ip)
 	struct egress *eg = &vg->cfg.egress;
 	struct udp_flow_key k;
 	struct udp_flow_entry *fe;
-	struct icmp_sock *s = NULL;
+	struct icmp_sock *s;
 	char a[INET_ADDRSTRLEN];
 	uint32_t real;
 	uint64_t now;
@@ -310,10 +311,6 @@ void icmp_relay_input(const struct eth_view *e, const struct ipv4_view *ip)
 	}
 	icmp_relay_stats.requests++;
 	now = now_ms();
-	if (!permitted && now < retry_at) {
-		icmp_relay_stats.unsupported++;
-		return;
-	}
 	real = egress_translate(eg, ip->dst);
 	if (bad_dst(real) || bad_dst(ip->dst)) {
 		icmp_relay_stats.dropped++;
@@ -337,7 +334,12 @@ void icmp_relay_input(const struct eth_view *e, const struct ipv4_view *ip)
 					ICMP_ADMIN_PROHIBITED, 0);
 			return;
 		}
-		if (sock_open(e, ip, &k, real, now, &s) < 0)
+		if (!permitted && now < retry_at) {
+			icmp_relay_stats.unsupported++;
+			return;
+		}
+		s = sock_open(e, ip, &k, real, now);
+		if (!s)
 			return;
 	}
 	keep_quote(s, ip);

@@ -346,8 +346,15 @@ void port_handle(struct port *p, uint32_t events)
 
 int port_deliver(struct port *p, const uint8_t *frame, size_t len)
 {
-	int r = stream_conn_send(&p->conn, frame, len);
+	/* Message ports (taps, datagrams) take one syscall per frame anyway:
+	 * send at once when nothing is queued, sparing a copy. Byte streams
+	 * are batched into one writev per loop iteration. */
+	int r = stream_conn_send_now(&p->conn, frame, len);
 
+	if (r < 0 && r != -ENOBUFS && r != -EMSGSIZE && r != -ENOTCONN) {
+		/* The transport failed: its next read or flush closes the port. */
+		r = 0;
+	}
 	if (r < 0)
 		return r;
 	if (!p->flush_queued) {

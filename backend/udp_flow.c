@@ -238,9 +238,9 @@ static void warn_capped(const struct udp_flow_key *k, int r)
 		 udp_flow_table_count(&table));
 }
 
-/* Open the host side of a new flow. Return: 0 or -errno (already counted). */
-static int flow_open(const struct eth_view *e, const struct ipv4_view *ip,
-		     const struct udp_flow_key *k, uint64_t now, struct udp_flow **out)
+/* Open the host side of a new flow. Return: the flow, or NULL (counted). */
+static struct udp_flow *flow_open(const struct eth_view *e, const struct ipv4_view *ip,
+				  const struct udp_flow_key *k, uint64_t now)
 {
 	struct egress *eg = &vg->cfg.egress;
 	uint32_t real = egress_translate(eg, ip->dst);
@@ -251,19 +251,19 @@ static int flow_open(const struct eth_view *e, const struct ipv4_view *ip,
 
 	if (bad_dst(real)) {
 		udp_flow_stats.dropped++;
-		return -EINVAL;
+		return NULL;
 	}
 	if (!egress_allowed(eg, EGRESS_UDP, real, k->dport)) {
 		udp_flow_stats.refused++;
 		log_debug(COMP, "egress policy refuses %s:%u",
 			  inet_ntop(AF_INET, &real, a, sizeof(a)), k->dport);
 		icmp_send_error(e->src, ip->dst, ip, ICMP_DEST_UNREACH, ICMP_ADMIN_PROHIBITED, 0);
-		return -EACCES;
+		return NULL;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		udp_flow_stats.dropped++;
-		return -ENOMEM;
+		return NULL;
 	}
 	f->fd = -1;
 	f->ref.kind = REF_UDP_FLOW;
@@ -276,7 +276,7 @@ static int flow_open(const struct eth_view *e, const struct ipv4_view *ip,
 		else
 			udp_flow_stats.dropped++;
 		free(f);
-		return r;
+		return NULL;
 	}
 	udp_flow_stats.opened++;
 	udp_flow_stats.active++;
@@ -292,7 +292,7 @@ static int flow_open(const struct eth_view *e, const struct ipv4_view *ip,
 		udp_flow_stats.dropped++;
 		/* No event can be pending for a socket that never entered the loop. */
 		flow_close(f, false);
-		return r;
+		return NULL;
 	}
 	if (log_enabled(VLOG_DEBUG)) {
 		char g[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
@@ -304,15 +304,14 @@ static int flow_open(const struct eth_view *e, const struct ipv4_view *ip,
 	}
 	if (!sweep.armed)
 		sweep_arm(now);
-	*out = f;
-	return 0;
+	return f;
 }
 
 void udp_flow_input(const struct eth_view *e, const struct ipv4_view *ip, const struct udp_view *u)
 {
 	struct udp_flow_key k;
 	struct udp_flow_entry *fe;
-	struct udp_flow *f = NULL;
+	struct udp_flow *f;
 	uint64_t now;
 	ssize_t n;
 
@@ -333,8 +332,10 @@ void udp_flow_input(const struct eth_view *e, const struct ipv4_view *ip, const 
 		f = container_of(fe, struct udp_flow, e);
 		udp_flow_table_touch(&table, fe, now);
 		memcpy(f->mac, e->src, 6);
-	} else if (flow_open(e, ip, &k, now, &f) < 0) {
-		return;
+	} else {
+		f = flow_open(e, ip, &k, now);
+		if (!f)
+			return;
 	}
 	n = send(f->fd, u->payload, u->len, 0);
 	if (n < 0 && errno == ECONNREFUSED) {

@@ -68,8 +68,8 @@ int udp_flow_table_init(struct udp_flow_table *t, unsigned max, unsigned per_gue
 	memset(t, 0, sizeof(*t));
 	while (n < nbuckets && n < (1u << 24))
 		n <<= 1;
-	t->buckets = calloc(n, sizeof(*t->buckets));
-	t->guests = calloc(n, sizeof(*t->guests));
+	t->buckets = calloc(n, sizeof(struct udp_flow_entry *));
+	t->guests = calloc(n, sizeof(struct udp_flow_guest *));
 	if (!t->buckets || !t->guests) {
 		udp_flow_table_fini(t);
 		return -ENOMEM;

@@ -193,6 +193,51 @@ int stream_conn_send(struct stream_conn *c, const uint8_t *frame, size_t len)
 	return stream_txq_push(&c->tx, frame, len);
 }
 
+/* One message out. Return: 0 sent (or dropped for a vanished peer), -EAGAIN, -errno. */
+static int send_msg(struct stream_conn *c, struct iovec *iov, size_t cnt)
+{
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = cnt };
+	ssize_t n;
+
+	if (c->learn_peer) {
+		mh.msg_name = &c->peer;
+		mh.msg_namelen = c->peerlen;
+	}
+	do {
+		n = c->is_socket ? sendmsg(c->wfd, &mh, MSG_NOSIGNAL) : writev(c->wfd, iov, (int)cnt);
+	} while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return 0;
+	if (errno == EAGAIN || errno == ENOBUFS)
+		return -EAGAIN;
+	/* Datagram peer gone, or tap link down: drop what was meant for it
+	 * rather than fail the port. */
+	if (c->learn_peer || (!c->is_socket && errno == EIO))
+		return 0;
+	return -errno;
+}
+
+int stream_conn_send_now(struct stream_conn *c, const uint8_t *frame, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)frame, .iov_len = len };
+	int r;
+
+	if (c->framing != STREAM_FRAMING_MSG || stream_txq_pending(&c->tx))
+		return stream_conn_send(c, frame, len);
+	if (c->learn_peer && !c->has_peer)
+		return -ENOTCONN;
+	if (len > STREAM_FRAME_MAX)
+		return -EMSGSIZE;
+	r = send_msg(c, &iov, 1);
+	if (r == -EAGAIN)
+		return stream_conn_send(c, frame, len);
+	if (r == 0) {
+		c->tx.stats.frames++;
+		c->tx.stats.bytes += len;
+	}
+	return r;
+}
+
 static int flush_stream(struct stream_conn *c)
 {
 	while (stream_txq_pending(&c->tx)) {
@@ -214,32 +259,11 @@ static int flush_msgs(struct stream_conn *c)
 {
 	while (stream_txq_pending(&c->tx)) {
 		struct iovec iov[2];
-		struct msghdr mh = { 0 };
-		ssize_t n;
+		int cnt = stream_txq_peek_msg(&c->tx, iov);
+		int r = send_msg(c, iov, (size_t)cnt);
 
-		mh.msg_iov = iov;
-		mh.msg_iovlen = (size_t)stream_txq_peek_msg(&c->tx, iov);
-		if (c->learn_peer) {
-			mh.msg_name = &c->peer;
-			mh.msg_namelen = c->peerlen;
-		}
-		if (c->is_socket)
-			n = sendmsg(c->wfd, &mh, MSG_NOSIGNAL);
-		else
-			n = writev(c->wfd, iov, (int)mh.msg_iovlen);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == ENOBUFS)
-				return -EAGAIN;
-			/* Datagram peer gone, or tap link down: drop what was
-			 * meant for it rather than fail the port. */
-			if (c->learn_peer || (!c->is_socket && errno == EIO)) {
-				stream_txq_pop_msg(&c->tx);
-				continue;
-			}
-			return -errno;
-		}
+		if (r < 0)
+			return r;
 		stream_txq_pop_msg(&c->tx);
 	}
 	return 0;

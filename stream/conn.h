@@ -80,6 +80,13 @@ int stream_conn_read(struct stream_conn *c, stream_frame_cb cb, void *ctx);
 int stream_conn_send(struct stream_conn *c, const uint8_t *frame, size_t len);
 
 /*
+ * stream_conn_send_now() - on a message transport whose queue is empty,
+ * send @frame at once (no copy into the queue); otherwise queue it
+ * Return: as stream_conn_send(), or -errno when the transport failed.
+ */
+int stream_conn_send_now(struct stream_conn *c, const uint8_t *frame, size_t len);
+
+/*
  * stream_conn_flush() - write queued frames
  * Return: 0 when the queue is empty, -EAGAIN when bytes remain (wait for
  * EPOLLOUT), other -errno when the connection failed.

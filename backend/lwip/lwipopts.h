@@ -69,6 +69,9 @@
 #define MEMP_NUM_TCP_SEG 65536
 #define MEMP_NUM_UDP_PCB 64
 
+/* The TCP checksum is computed while tcp_write copies the data. */
+#define LWIP_CHECKSUM_ON_COPY 1
+
 /* Frames from the local kernel or QEMU carry correct checksums. */
 #define CHECKSUM_CHECK_IP 0
 #define CHECKSUM_CHECK_TCP 0
