@@ -97,6 +97,29 @@ int gw_netif_deliver(struct pbuf *p)
 	return 0;
 }
 
+void gw_netif_teach(uint32_t ip, const uint8_t mac[6])
+{
+	uint8_t f[42];
+
+	memcpy(f, gw_mac, 6);
+	memcpy(f + 6, mac, 6);
+	f[12] = 0x08;
+	f[13] = 0x06;
+	f[14] = 0; /* htype 1 */
+	f[15] = 1;
+	f[16] = 0x08; /* ptype IPv4 */
+	f[17] = 0;
+	f[18] = 6;
+	f[19] = 4;
+	f[20] = 0; /* op 2: reply */
+	f[21] = 2;
+	memcpy(f + 22, mac, 6);
+	memcpy(f + 28, &ip, 4);
+	memcpy(f + 32, gw_mac, 6);
+	memcpy(f + 38, &ip_2_ip4(&gw_if.ip_addr)->addr, 4);
+	gw_netif_input(f, sizeof(f));
+}
+
 int gw_netif_input(const uint8_t *frame, size_t len)
 {
 	struct pbuf *p = gw_netif_copy(frame, len);

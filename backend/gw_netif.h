@@ -18,6 +18,15 @@ void gw_netif_fini(void);
 /* Give lwIP one frame (copied). Return: 0 or -ENOMEM (dropped). */
 int gw_netif_input(const uint8_t *frame, size_t len);
 
+/*
+ * gw_netif_teach() - tell lwIP that @ip (network order) is at @mac, by
+ * feeding it an ARP reply addressed to the gateway. lwIP then answers a
+ * guest's first segments without an ARP round trip, and with several
+ * SYNs at once none waits on an unresolved entry (lwIP queues one packet
+ * per pending entry). Works with every lwIP build: no private API.
+ */
+void gw_netif_teach(uint32_t ip, const uint8_t mac[6]);
+
 struct pbuf;
 /* Copy @frame into a fresh pbuf that the caller may rewrite, then deliver. */
 struct pbuf *gw_netif_copy(const uint8_t *frame, size_t len);

@@ -804,6 +804,7 @@ static void flow_connected(struct tcp_flow *f)
 	set_state(f, TF_HANDSHAKE);
 	f->deadline = now_ms() + TCP_FLOW_HANDSHAKE_MS;
 	update_events(f);
+	gw_netif_teach(f->gip, f->gmac);
 	if (ipv4_parse(f->syn + ETH_HLEN_, f->synlen - ETH_HLEN_, false, &ip) == 0)
 		feed_lwip(f, f->syn, f->synlen, ip.ihl);
 	free(f->syn);

@@ -10,11 +10,11 @@ ns1=$(guest_ns a)
 ns2=$(guest_ns b)
 start_vgate -listen "unix://$T/api.sock" --netns "$ns1" --netns "$ns2" --netns-configure
 
-gx "$ns1" ip -4 addr show tap0 | grep -q '192.168.127.2/24' || fail "ns1 tap0 not configured"
-gx "$ns2" ip -4 addr show tap0 | grep -q '192.168.127.3/24' || fail "ns2 tap0 not configured"
-gx "$ns1" ip link show tap0 | grep -q '5a:94:ef:e4:0c:ee' || fail "ns1 MAC"
-gx "$ns2" ip link show tap0 | grep -q '5a:94:ef:e4:0c:ef' || fail "ns2 MAC"
-gx "$ns1" ip route | grep -q 'default via 192.168.127.1' || fail "ns1 default route"
+grep -q '192.168.127.2/24' <<<"$(gx "$ns1" ip -4 addr show tap0)" || fail "ns1 tap0 not configured"
+grep -q '192.168.127.3/24' <<<"$(gx "$ns2" ip -4 addr show tap0)" || fail "ns2 tap0 not configured"
+grep -q '5a:94:ef:e4:0c:ee' <<<"$(gx "$ns1" ip link show tap0)" || fail "ns1 MAC"
+grep -q '5a:94:ef:e4:0c:ef' <<<"$(gx "$ns2" ip link show tap0)" || fail "ns2 MAC"
+grep -q 'default via 192.168.127.1' <<<"$(gx "$ns1" ip route)" || fail "ns1 default route"
 
 gx "$ns1" ping -c 3 -i 0.2 -W 2 192.168.127.3 >"$T/ping1" || fail "ns1 cannot ping ns2: $(cat "$T/ping1")"
 gx "$ns2" ping -c 3 -i 0.2 -W 2 192.168.127.2 >"$T/ping2" || fail "ns2 cannot ping ns1"

@@ -17,7 +17,7 @@ NETDEV="stream,id=n0,server=off,addr.type=unix,addr.path=$T/q.sock"
 
 . "$E2E_DIR/qemu.sh"
 
-port_gone() { ! api /v1/ports | grep -q "\"$1\""; }
+port_gone() { ! grep -q "\"$1\"" <<<"$(api /v1/ports)"; }
 
 # flood N: QEMU N sends 1000 RARPs, one every 10 ms (10 s in all).
 flood() {
