@@ -938,8 +938,9 @@ void tcp_flow_input(const uint8_t *frame, size_t len, const struct eth_view *e,
 	case TF_TIME_WAIT:
 		if ((t.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
 			/* A new connection reusing the tuple: the old one is over
-			 * for the guest; let lwIP's PCB go and start afresh. */
-			flow_free(f);
+			 * for the guest. Its mapping stays (lwIP may still send
+			 * on the old port) but no longer answers to the tuple. */
+			hash_remove(f);
 			new_flow(frame, len, e, ip, &t);
 			return;
 		}
@@ -1062,6 +1063,9 @@ int tcp_flow_init(unsigned flows_max)
 void tcp_flow_fini(void)
 {
 	loop_timer_cancel(&vg->loop, &sweep_timer);
+	/* Mappings kept for lwIP's closing PCBs, some no longer in the hash. */
+	while (tw_list)
+		flow_free(tw_list);
 	for (unsigned i = 0; i < TCP_FLOW_BUCKETS; i++) {
 		for (struct tcp_flow *f = buckets[i], *next; f; f = next) {
 			next = f->hnext;
