@@ -6,6 +6,7 @@
 #   make check           install deps, build, run unit and end-to-end tests
 #   make run             install deps, build, start vgate with defaults
 #   make lint / format   clang-format, cppcheck, clang-tidy
+#   make bench           vgate vs pasta, slirp4netns and veth (root, ~8 min; not part of check)
 
 .DEFAULT_GOAL := all
 
@@ -29,7 +30,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -fno-strict-alias
 	-D_GNU_SOURCE -MMD -MP
 # Each layer sees only the layers below it (DESIGN.md: dependencies point one way).
 CPPFLAGS += -Icommon
-LDLIBS += -lyajl -lm
+LDLIBS += -lyajl -lmicrohttpd -lm
 ifneq ($(SANITIZE),)
   CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined
@@ -118,7 +119,7 @@ BINS := $(OUT)/vgate
 all: $(BINS) $(UNIT_BINS)
 
 # --- using it --------------------------------------------------------------
-.PHONY: deps run check unit e2e lint format clean
+.PHONY: deps run check unit e2e lint format clean bench
 deps:
 	@bash scripts/deps.sh
 
@@ -150,7 +151,11 @@ lint: all
 		-Icommon -Istream -Ibackend $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c
 	clang-tidy --quiet $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c -- \
 		-Icommon -Istream -Ibackend $(LWIP_CPPFLAGS) -std=gnu11 -D_GNU_SOURCE
-	shellcheck -x scripts/*.sh tests/*.sh tests/e2e/*.sh examples/*.sh .ci/run
+	shellcheck -x scripts/*.sh tests/*.sh tests/e2e/*.sh tests/bench/*.sh examples/*.sh .ci/run
+
+bench: deps
+	@$(MAKE) --no-print-directory $(OUT)/vgate
+	@bash tests/bench/run.sh $(OUT)/vgate
 
 format:
 	clang-format -i $(PROJECT_SRCS) $(PROJECT_HDRS)

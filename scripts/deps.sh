@@ -13,6 +13,8 @@ pkgs=(
 	# end-to-end peers and tools
 	qemu-system-x86 ipxe-qemu busybox-static tshark iproute2 iputils-ping
 	socat curl dnsutils iperf3 python3
+	# benchmark peers (make bench)
+	passt slirp4netns
 )
 
 missing=()
