@@ -31,6 +31,7 @@ enum ref_kind {
 	REF_UDP_FLOW,	  /* a guest UDP flow's host socket */
 	REF_ICMP_SOCK,	  /* a ping socket relaying guest echo requests */
 	REF_TCP_FLOW,	  /* a guest TCP flow's host socket */
+	REF_API,	  /* libmicrohttpd's epoll fd (api.c) */
 	REF_KIND_MAX,
 };
 

@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,7 @@ static void dispatch(struct loop_ref *ref, uint32_t events)
 		tcp_flow_handle(ref, events);
 		break;
 	case REF_NOTIFY:
+	case REF_API:
 	case REF_KIND_MAX:
 		break;
 	}
@@ -349,11 +351,24 @@ static int run(struct vgate_options *o)
 	return r;
 }
 
+/*
+ * Frames of up to 64 KiB are allocated and freed at line rate (lwIP pbufs).
+ * glibc would give freed memory back to the kernel and fault fresh pages in
+ * for the next frame, which costs more than the copy itself; keep it.
+ */
+static void tune_malloc(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+	mallopt(M_TOP_PAD, 16 * 1024 * 1024);
+}
+
 int main(int argc, char **argv)
 {
 	struct vgate_options o;
 	int r;
 
+	tune_malloc();
 	if (options_parse(&o, argc, argv) < 0)
 		return 2;
 	if (o.help) {
