@@ -65,13 +65,15 @@ $(OBJ)/lwip/%.o: $(LWIP_DIR)/%.c backend/lwip/lwipopts.h backend/lwip/arch/cc.h
 	$(CC) -std=gnu11 -O2 -g -w $(filter -fsanitize% -fno-omit%,$(CFLAGS)) -D_GNU_SOURCE \
 		$(LWIP_CPPFLAGS) -c -o $@ $<
 
-$(OUT)/liblwip.a: $(LWIP_DIR)/src/core/tcp.c
-	@$(MAKE) --no-print-directory lwip-objs
-	@rm -f $@
-	$(AR) rcs $@ $(LWIP_OBJS)
+# The source list is only known once the package is unpacked, so the
+# archive is made by a second make that reads the tree afresh.
+$(OUT)/liblwip.a: $(LWIP_DIR)/src/core/tcp.c backend/lwip/lwipopts.h backend/lwip/arch/cc.h
+	@$(MAKE) --no-print-directory lwip-archive
 
-.PHONY: lwip-objs
-lwip-objs: $(LWIP_OBJS)
+.PHONY: lwip-archive
+lwip-archive: $(LWIP_OBJS)
+	@rm -f $(OUT)/liblwip.a
+	$(AR) rcs $(OUT)/liblwip.a $(LWIP_OBJS)
 
 # --- project code ----------------------------------------------------------
 COMMON_SRCS := $(wildcard common/*.c)
