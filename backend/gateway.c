@@ -124,6 +124,10 @@ static void ipv4_input(const uint8_t *frame, size_t len, const struct eth_view *
 			gw_stats.lwip++;
 			if (gw_netif_input(frame, len) < 0)
 				gw_stats.ignored++;
+		} else if (local) {
+			/* A virtual IP without a NAT entry: nothing listens. */
+			gw_stats.ignored++;
+			tcp_flow_reset(e, &ip);
 		} else if (is_broadcast_or_multicast(c, ip.dst)) {
 			gw_stats.ignored++;
 		} else {

@@ -76,6 +76,16 @@
 #define TCP_FLOW_HANDSHAKE_MS 10000
 #define TCP_FLOW_IOV_MAX 64
 #define TCP_FLOW_KEEPALIVE_MS 60000
+/*
+ * Memory bound over all flows, each direction: bytes of host data queued
+ * in lwIP for guests that have not acknowledged them, and bytes of guest
+ * data waiting for host sockets. Past the budget, a flow that already has
+ * data queued waits (host side: not read; guest side: lwIP holds the
+ * segment and retries), while a flow with nothing queued may still move
+ * TCP_FLOW_MIN_CHUNK, so one stalled peer cannot starve the others.
+ */
+#define TCP_FLOW_BUDGET (256u * 1024 * 1024)
+#define TCP_FLOW_MIN_CHUNK (16u * 1024)
 
 enum tcp_flow_state {
 	TF_CONNECTING,
@@ -112,6 +122,10 @@ struct tcp_flow {
 	/* host -> guest: bytes read but not taken by tcp_write */
 	uint8_t *stage;
 	size_t stage_len, stage_off;
+	size_t in_lwip; /* host bytes queued in lwIP, not yet acked by the guest */
+	size_t to_host; /* guest bytes queued for the host socket */
+	bool starved;	/* waiting for the to-guest budget */
+	struct tcp_flow *snext;
 };
 
 struct tcp_flow_stats tcp_flow_stats;
@@ -122,6 +136,10 @@ static struct tcp_flow *pending_list; /* CONNECTING and HANDSHAKE, oldest first 
 static struct tcp_flow *pending_tail;
 static struct tcp_flow *tw_list;
 static struct tcp_flow *flush_list;
+static struct tcp_flow *starved_list;
+static size_t to_guest_total, to_host_total;
+
+static void unstarve(struct tcp_flow *f);
 static unsigned nflows, flows_cap;
 static uint16_t port_cursor = TCP_FLOW_PORT_MIN;
 static struct loop_timer sweep_timer;
@@ -322,6 +340,12 @@ static void close_fd(struct tcp_flow *f, bool reset)
 
 static void drop_queues(struct tcp_flow *f)
 {
+	/* lwIP frees or keeps (closing PCB) its buffers; either way they no
+	 * longer count against the flows' budget. */
+	to_guest_total -= MIN(f->in_lwip, to_guest_total);
+	to_host_total -= MIN(f->to_host, to_host_total);
+	f->in_lwip = f->to_host = 0;
+	unstarve(f);
 	while (f->qlen) {
 		pbuf_free(f->q[f->qhead]);
 		f->qhead = (f->qhead + 1) % f->qcap;
@@ -462,6 +486,8 @@ static int flush_to_host(struct tcp_flow *f)
 			return -errno;
 		}
 		tcp_flow_stats.to_host_bytes += (uint64_t)n;
+		f->to_host -= MIN((size_t)n, f->to_host);
+		to_host_total -= MIN((size_t)n, to_host_total);
 		/* Acknowledge to lwIP exactly what the host took. */
 		for (size_t left = (size_t)n; left;) {
 			u16_t chunk = (u16_t)MIN(left, (size_t)0xffff);
@@ -486,6 +512,52 @@ static int flush_to_host(struct tcp_flow *f)
 
 /* --- host -> guest ------------------------------------------------------------- */
 
+/* How much more host data @f may queue in lwIP under the global budget. */
+static size_t budget_room(const struct tcp_flow *f)
+{
+	if (to_guest_total < TCP_FLOW_BUDGET)
+		return TCP_FLOW_BUDGET - to_guest_total;
+	return f->in_lwip < TCP_FLOW_MIN_CHUNK ? TCP_FLOW_MIN_CHUNK - f->in_lwip : 0;
+}
+
+static void starve(struct tcp_flow *f)
+{
+	if (f->starved)
+		return;
+	f->starved = true;
+	f->snext = starved_list;
+	starved_list = f;
+	tcp_flow_stats.throttled++;
+}
+
+/* Budget freed: let every starved flow read again. */
+static void feed_starved(void)
+{
+	while (starved_list && to_guest_total < TCP_FLOW_BUDGET) {
+		struct tcp_flow *f = starved_list;
+
+		starved_list = f->snext;
+		f->snext = NULL;
+		f->starved = false;
+		mark_dirty(f);
+	}
+}
+
+static void unstarve(struct tcp_flow *f)
+{
+	struct tcp_flow **pp;
+
+	if (!f->starved)
+		return;
+	for (pp = &starved_list; *pp; pp = &(*pp)->snext) {
+		if (*pp == f) {
+			*pp = f->snext;
+			break;
+		}
+	}
+	f->starved = false;
+}
+
 /* Queue @len bytes into lwIP. Return: bytes taken (may be fewer). */
 static size_t push_to_lwip(struct tcp_flow *f, const uint8_t *buf, size_t len)
 {
@@ -505,6 +577,8 @@ static size_t push_to_lwip(struct tcp_flow *f, const uint8_t *buf, size_t len)
 	}
 	if (done) {
 		f->output = true;
+		f->in_lwip += done;
+		to_guest_total += done;
 		tcp_flow_stats.to_guest_bytes += done;
 	}
 	return done;
@@ -555,12 +629,15 @@ static int read_from_host(struct tcp_flow *f)
 	if (!stage_flush(f))
 		return 0;
 	while (budget && !f->host_eof) {
-		size_t room = MIN(tcp_sndbuf(f->pcb), sizeof(readbuf));
+		size_t room = MIN(MIN((size_t)tcp_sndbuf(f->pcb), sizeof(readbuf)), budget_room(f));
 		ssize_t n;
 		size_t took;
 
-		if (!room)
+		if (!room) {
+			if (tcp_sndbuf(f->pcb))
+				starve(f);
 			break;
+		}
 		n = read(f->fd, readbuf, MIN(room, budget));
 		if (n == 0) {
 			host_eof(f);
@@ -594,7 +671,8 @@ static void update_events(struct tcp_flow *f)
 	if (f->state == TF_CONNECTING) {
 		want = EPOLLOUT;
 	} else if (f->pcb) {
-		if (!f->host_eof && f->stage_off >= f->stage_len && tcp_sndbuf(f->pcb) > 0)
+		if (!f->host_eof && f->stage_off >= f->stage_len && tcp_sndbuf(f->pcb) > 0 &&
+		    budget_room(f) > 0)
 			want |= EPOLLIN;
 		if (f->qlen)
 			want |= EPOLLOUT;
@@ -653,8 +731,17 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		mark_dirty(f);
 		return ERR_OK;
 	}
+	/* Over the budget with data already waiting: lwIP keeps the segment
+	 * and offers it again (and drops what the guest sends meanwhile, so
+	 * the guest backs off). */
+	if (to_host_total >= TCP_FLOW_BUDGET && f->to_host) {
+		tcp_flow_stats.throttled++;
+		return ERR_MEM;
+	}
 	if (queue_push(f, p) < 0)
 		return ERR_MEM; /* lwIP keeps p and offers it again */
+	f->to_host += p->tot_len;
+	to_host_total += p->tot_len;
 	mark_dirty(f);
 	return ERR_OK;
 }
@@ -664,9 +751,13 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	struct tcp_flow *f = arg;
 
 	(void)pcb;
-	(void)len;
-	if (f)
-		mark_dirty(f); /* room again: retry staged bytes, read more */
+	if (!f)
+		return ERR_OK;
+	len = (u16_t)MIN((size_t)len, f->in_lwip);
+	f->in_lwip -= len;
+	to_guest_total -= len;
+	mark_dirty(f); /* room again: retry staged bytes, read more */
+	feed_starved();
 	return ERR_OK;
 }
 
@@ -905,6 +996,16 @@ static void new_flow(const uint8_t *frame, size_t len, const struct eth_view *e,
 	f->state = TF_CONNECTING;
 	pending_append(f);
 	update_events(f);
+}
+
+void tcp_flow_reset(const struct eth_view *e, const struct ipv4_view *ip)
+{
+	struct tcp_view t;
+
+	if (tcp_parse(ip->payload, ip->len, &t) == 0) {
+		tcp_flow_stats.unknown++;
+		send_rst(e->src, ip->src, ip->dst, &t);
+	}
 }
 
 void tcp_flow_input(const uint8_t *frame, size_t len, const struct eth_view *e,

@@ -29,6 +29,7 @@ struct tcp_flow_stats {
 	uint64_t unknown;	 /* segments for no flow (dropped, or RST) */
 	uint64_t to_host_bytes, to_guest_bytes;
 	uint64_t resets_from_guest, resets_from_host;
+	uint64_t throttled; /* a flow waited for the global memory budget */
 };
 
 extern struct tcp_flow_stats tcp_flow_stats;
@@ -47,6 +48,9 @@ void tcp_flow_input(const uint8_t *frame, size_t len, const struct eth_view *e,
  * addresses. Called by the gateway netif for every outgoing frame.
  */
 void tcp_flow_output(uint8_t *frame, size_t len);
+
+/* Answer a guest segment for an address where nothing listens with RST. */
+void tcp_flow_reset(const struct eth_view *e, const struct ipv4_view *ip);
 
 /* A flow's host socket is ready (REF_TCP_FLOW). */
 void tcp_flow_handle(struct loop_ref *ref, uint32_t events);

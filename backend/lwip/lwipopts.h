@@ -53,9 +53,12 @@
 #define TCP_MSS 65400
 #define LWIP_WND_SCALE 1
 #define TCP_RCV_SCALE 7
-#define TCP_WND (4 * 1024 * 1024)
-#define TCP_SND_BUF (4 * 1024 * 1024)
-/* Segments, not bytes: at MTU 1500 a full 4 MiB buffer is ~2900 of them. */
+/* 1 MiB each way: on a virtual link the bandwidth-delay product is tiny
+ * (measured: no loss against 4 MiB at 10 Gbit/s), and it bounds what one
+ * stalled peer can make vgate hold. */
+#define TCP_WND (1024 * 1024)
+#define TCP_SND_BUF (1024 * 1024)
+/* Segments, not bytes: at MTU 1500 a full buffer is ~720 of them. */
 #define TCP_SND_QUEUELEN 16384
 #define TCP_SNDLOWAT (TCP_SND_BUF / 4)
 #define TCP_OVERSIZE TCP_MSS
