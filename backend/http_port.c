@@ -11,17 +11,10 @@
  *        response is written (gvforwarder reads none), and the connection
  *        becomes a LE16 switch port: frames that came with the request are
  *        still in the socket and are the first the decoder sees.
- *   GET /stats  a JSON object with gvproxy's BytesSent/BytesReceived and
- *        vgate's own counters.
- *   GET /v1/ports  every VM port: transport, MAC, frame/byte/drop counters.
- *   anything else  404, or 400 for a malformed head; then closed.
+ *   anything else  handed, head unread, to libmicrohttpd (api.c), which
+ *        serves the HTTP API; a malformed head gets 400 here and is closed.
  */
-#include "dhcp_server.h"
-#include "dns_server.h"
-#include "gateway.h"
-#include "icmp_relay.h"
-#include "tcp_flow.h"
-#include "udp_flow.h"
+#include "api.h"
 #include "http_head.h"
 #include "log.h"
 #include "util.h"
@@ -36,8 +29,6 @@
 #include <sys/uio.h>
 
 #define COMP "api"
-/* Room for every port's line in /v1/ports. */
-#define HTTP_PORTS_JSON_MAX (SWITCH_PORTS_MAX * 256 + 16)
 
 static void reply(struct port *p, const char *status, const char *type, const char *body)
 {
@@ -57,69 +48,12 @@ static void reply(struct port *p, const char *status, const char *type, const ch
 		log_debug(COMP, "%s: reply lost: %s", p->name, strerror(errno));
 }
 
-/* VM traffic since start, as gvproxy's /stats reports it. */
-static void stats_json(char *buf, size_t cap)
-{
-	const struct switch_stats *st = &vg->sw.stats;
-
-	snprintf(buf, cap,
-		 "{\"BytesSent\":%" PRIu64 ",\"BytesReceived\":%" PRIu64 ",\"VMs\":%u,"
-		 "\"TxDrops\":%" PRIu64 ",\"Runts\":%" PRIu64 ",\"Oversize\":%" PRIu64
-		 ",\"UnknownUnicast\":%" PRIu64 ",\"GatewayFrames\":%" PRIu64
-		 ",\"NotForGateway\":%" PRIu64 ",\"DHCPAcks\":%" PRIu64 ",\"DHCPNaks\":%" PRIu64
-		 ",\"DNSQueries\":%" PRIu64 ",\"DNSForwarded\":%" PRIu64 ",\"DNSServfail\":%" PRIu64
-		 ",\"TCPFlows\":%u,\"TCPFlowsOpened\":%" PRIu64 ",\"TCPRefused\":%" PRIu64
-		 ",\"UDPFlows\":%" PRIu64 ",\"UDPFlowsOpened\":%" PRIu64 ",\"UDPRefused\":%" PRIu64
-		 ",\"ICMPRelayed\":%" PRIu64 ",\"ICMPRefused\":%" PRIu64 "}\n",
-		 st->vm_tx_bytes, st->vm_rx_bytes, switch_port_count(&vg->sw) - 1, st->vm_tx_drops,
-		 vg->drops.runts, vg->drops.oversize, st->unknown_unicast, gw_stats.frames,
-		 gw_stats.not_for_us, dhcp_server_stats.acks, dhcp_server_stats.naks,
-		 dns_server_stats.queries_udp + dns_server_stats.queries_tcp,
-		 dns_server_stats.forwarded, dns_server_stats.servfail, tcp_flow_count(),
-		 tcp_flow_stats.opened,
-		 tcp_flow_stats.refused_policy + tcp_flow_stats.refused_host +
-			 tcp_flow_stats.capped + tcp_flow_stats.timeouts,
-		 udp_flow_stats.active, udp_flow_stats.opened, udp_flow_stats.refused,
-		 icmp_relay_stats.requests, icmp_relay_stats.refused);
-}
-
-/* Every VM port: name, MAC, counters. */
-static void ports_json(char *buf, size_t cap)
-{
-	size_t off = 0;
-	bool first = true;
-
-	off += (size_t)snprintf(buf + off, cap - off, "[");
-	for (unsigned i = 1; i < SWITCH_PORTS_MAX && off < cap; i++) {
-		const struct port *q = vg->ports[i];
-		const struct switch_port_stats *st = &vg->sw.port_stats[i];
-		char mac[18] = "";
-
-		if (!q)
-			continue;
-		if (q->mac_known)
-			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", q->mac[0],
-				 q->mac[1], q->mac[2], q->mac[3], q->mac[4], q->mac[5]);
-		off += (size_t)snprintf(
-			buf + off, cap - off,
-			"%s{\"port\":%u,\"transport\":\"%s\",\"mac\":\"%s\",\"rx_frames\":%" PRIu64
-			",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
-			",\"tx_drops\":%" PRIu64 ",\"rx_runts\":%" PRIu64 "}",
-			first ? "" : ",", i, port_origin_name(q->origin), mac, st->rx_frames,
-			st->rx_bytes, st->tx_frames, st->tx_bytes, st->tx_drops,
-			q->conn.stats.rx_runts);
-		first = false;
-	}
-	if (off < cap)
-		snprintf(buf + off, cap - off, "]\n");
-}
-
 void http_port_head(struct port *p)
 {
 	char buf[HTTP_HEAD_MAX];
 	struct http_head h;
 	ssize_t n;
-	int r;
+	int r, fd;
 
 	n = recv(p->conn.rfd, buf, sizeof(buf), MSG_PEEK);
 	if (n == 0) {
@@ -155,18 +89,11 @@ void http_port_head(struct port *p)
 		port_handle(p, EPOLLIN);
 		return;
 	}
-	if (!strcmp(h.path, "/stats") && !strcmp(h.method, "GET")) {
-		char body[1024];
-
-		stats_json(body, sizeof(body));
-		reply(p, "200 OK", "application/json", body);
-	} else if (!strcmp(h.path, "/v1/ports") && !strcmp(h.method, "GET")) {
-		static char body[HTTP_PORTS_JSON_MAX];
-
-		ports_json(body, sizeof(body));
-		reply(p, "200 OK", "application/json", body);
-	} else {
-		reply(p, "404 Not Found", "text/plain", "404 page not found\n");
-	}
-	port_close(p, "request answered");
+	/* Everything else is libmicrohttpd's (api.c): the head is still unread. */
+	fd = p->conn.rfd;
+	loop_del(&vg->loop, fd);	/* before MHD puts the fd in its own epoll set */
+	p->events = 0;			/* so port_close() does not loop_del again */
+	p->conn.rfd = p->conn.wfd = -1; /* so port_close() does not close it */
+	port_close(p, "handed to the HTTP API");
+	api_add_connection(fd, NULL, 0, true);
 }

@@ -8,6 +8,7 @@
  * the reference kind. SIGTERM and SIGINT end the loop; shutdown closes every
  * port and listener, removes the socket files and the pid file, and exits 0.
  */
+#include "api.h"
 #include "dns_server.h"
 #include "gateway.h"
 #include "icmp_relay.h"
@@ -121,8 +122,10 @@ static void dispatch(struct loop_ref *ref, uint32_t events)
 	case REF_TCP_FLOW:
 		tcp_flow_handle(ref, events);
 		break;
-	case REF_NOTIFY:
 	case REF_API:
+		api_handle(ref, events);
+		break;
+	case REF_NOTIFY:
 	case REF_KIND_MAX:
 		break;
 	}
@@ -317,6 +320,11 @@ static int run(struct vgate_options *o)
 		log_err(COMP, "gateway: %s", strerror(-r));
 		return r;
 	}
+	r = api_init(VGATE_VERSION);
+	if (r < 0) {
+		log_err(COMP, "HTTP API: %s", strerror(-r));
+		return r;
+	}
 
 	if (o->pcap) {
 		r = pcap_open(o->pcap);
@@ -397,6 +405,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	r = run(&o);
+	api_fini();
 	loop_timer_cancel(&vg->loop, &vg->age_timer);
 	transport_close_all();
 	gateway_fini();
