@@ -68,6 +68,36 @@ void icmp_send_error(const uint8_t guest_mac[6], uint32_t from, const struct ipv
 		gateway_output(frame, (size_t)n);
 }
 
+void icmp_quote_keep(struct icmp_quote *q, const struct ipv4_view *ip)
+{
+	size_t n = ip->ihl + MIN(ip->len, (size_t)8);
+
+	if (n > sizeof(q->buf))
+		return;
+	memcpy(q->buf, ip->hdr, n);
+	q->ihl = ip->ihl;
+	q->len = (uint8_t)n;
+}
+
+bool icmp_quote_unreach(const struct icmp_quote *q, const uint8_t guest_mac[6], uint32_t from,
+			uint8_t code)
+{
+	struct ipv4_view v;
+
+	if (!q->len)
+		return false;
+	memset(&v, 0, sizeof(v));
+	v.ihl = q->ihl;
+	v.proto = q->buf[9];
+	v.hdr = q->buf;
+	v.payload = q->buf + q->ihl;
+	v.len = (size_t)(q->len - q->ihl);
+	memcpy(&v.src, q->buf + 12, 4);
+	memcpy(&v.dst, q->buf + 16, 4);
+	icmp_send_error(guest_mac, from, &v, ICMP_DEST_UNREACH, code, 0);
+	return true;
+}
+
 void icmp_echo_input(const struct eth_view *e, const struct ipv4_view *ip)
 {
 	static uint8_t frame[65536];

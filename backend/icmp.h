@@ -11,6 +11,7 @@
 
 #include "net.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,24 @@ void icmp_echo_input(const struct eth_view *e, const struct ipv4_view *ip);
 int icmp_build_error(uint8_t *out, size_t cap, const uint8_t dst_mac[6], const uint8_t our_mac[6],
 		     uint32_t from, const struct ipv4_view *orig, uint8_t type, uint8_t code,
 		     uint32_t info);
+
+/* The IP header (with options) and first 8 payload bytes of a guest packet,
+ * kept by a relay so it can report an error about it later. */
+struct icmp_quote {
+	uint8_t buf[60 + 8];
+	uint8_t ihl, len; /* len 0: nothing kept yet */
+};
+
+/* Keep @ip's header and 8 payload bytes in @q. */
+void icmp_quote_keep(struct icmp_quote *q, const struct ipv4_view *ip);
+
+/*
+ * icmp_quote_unreach() - send "destination unreachable" (@code) from @from
+ * to @guest_mac about the packet kept in @q
+ * Return: true if sent (something was kept).
+ */
+bool icmp_quote_unreach(const struct icmp_quote *q, const uint8_t guest_mac[6], uint32_t from,
+			uint8_t code);
 
 /* Build and send an ICMP error to the guest that sent @orig from @guest_mac. */
 void icmp_send_error(const uint8_t guest_mac[6], uint32_t from, const struct ipv4_view *orig,

@@ -71,7 +71,6 @@
 /* While ping sockets are refused, ask the kernel again this often. */
 #define ICMP_RELAY_RETRY_MS 10000
 #define ICMP_RELAY_BUCKETS ICMP_RELAY_MAX
-#define ICMP_RELAY_QUOTE_MAX (60 + 8)
 #define ICMP_MSG_MAX 65535
 
 struct icmp_relay_stats icmp_relay_stats;
@@ -83,8 +82,7 @@ struct icmp_sock {
 	int fd;
 	uint32_t real;	/* translated destination, network order */
 	uint8_t mac[6]; /* the guest's */
-	uint8_t quote[ICMP_RELAY_QUOTE_MAX];
-	uint8_t quote_ihl, quote_len;
+	struct icmp_quote quote;
 };
 
 static struct udp_flow_table table;
@@ -205,33 +203,10 @@ static bool bad_dst(uint32_t dst)
 	return !dst || dst == 0xffffffffu || (h & 0xf0000000u) == 0xe0000000u;
 }
 
-static void keep_quote(struct icmp_sock *s, const struct ipv4_view *ip)
-{
-	size_t n = ip->ihl + MIN(ip->len, (size_t)8);
-
-	if (n > sizeof(s->quote))
-		return;
-	memcpy(s->quote, ip->hdr, n);
-	s->quote_ihl = ip->ihl;
-	s->quote_len = (uint8_t)n;
-}
-
-/* Tell the guest its last request through @s cannot be delivered. */
+/* Tell the guest its last packet through this relay could not be delivered. */
 static void send_unreach(struct icmp_sock *s, uint8_t code)
 {
-	struct ipv4_view q;
-
-	if (!s->quote_len)
-		return;
-	memset(&q, 0, sizeof(q));
-	q.ihl = s->quote_ihl;
-	q.proto = IPPROTO_ICMP_;
-	q.hdr = s->quote;
-	q.payload = s->quote + s->quote_ihl;
-	q.len = (size_t)(s->quote_len - s->quote_ihl);
-	memcpy(&q.src, s->quote + 12, 4);
-	memcpy(&q.dst, s->quote + 16, 4);
-	icmp_send_error(s->mac, s->e.key.dip, &q, ICMP_DEST_UNREACH, code, 0);
+	icmp_quote_unreach(&s->quote, s->mac, s->e.key.dip, code);
 }
 
 /* Open the relay socket for a new (guest, identifier, destination). Return: it, or NULL (counted).
@@ -342,7 +317,7 @@ void icmp_relay_input(const struct eth_view *e, const struct ipv4_view *ip)
 		if (!s)
 			return;
 	}
-	keep_quote(s, ip);
+	icmp_quote_keep(&s->quote, ip);
 	if (send(s->fd, ip->payload, ip->len, 0) < 0) {
 		icmp_relay_stats.dropped++;
 		log_debug(COMP, "ping to %s: %s", inet_ntop(AF_INET, &s->real, a, sizeof(a)),

@@ -79,7 +79,6 @@
 /* Hash buckets: about one per flow at the cap. */
 #define UDP_FLOW_BUCKETS UDP_FLOWS_MAX
 /* The IP header (with options) and 8 bytes of a guest datagram, for ICMP quotes. */
-#define UDP_FLOW_QUOTE_MAX (60 + 8)
 /* The same warning (caps reached) at most this often. */
 #define UDP_FLOW_WARN_MS 10000
 #define UDP_PAYLOAD_MAX 65535
@@ -93,8 +92,7 @@ struct udp_flow {
 	int fd;
 	uint32_t real;	/* translated destination, network order */
 	uint8_t mac[6]; /* the guest's, for replies */
-	uint8_t quote[UDP_FLOW_QUOTE_MAX];
-	uint8_t quote_ihl, quote_len; /* 0: no datagram kept yet */
+	struct icmp_quote quote;
 };
 
 static struct udp_flow_table table;
@@ -172,35 +170,11 @@ static void sweep_run(struct loop_timer *t)
 	sweep_arm(now);
 }
 
-/* Keep the IP header and first 8 payload bytes of @ip for ICMP errors. */
-static void keep_quote(struct udp_flow *f, const struct ipv4_view *ip)
-{
-	size_t n = ip->ihl + MIN(ip->len, (size_t)8);
-
-	if (n > sizeof(f->quote))
-		return;
-	memcpy(f->quote, ip->hdr, n);
-	f->quote_ihl = ip->ihl;
-	f->quote_len = (uint8_t)n;
-}
-
-/* An ICMP destination unreachable to the flow's guest about its last datagram. */
+/* Tell the guest its last packet through this relay could not be delivered. */
 static void send_unreach(struct udp_flow *f, uint8_t code)
 {
-	struct ipv4_view q;
-
-	if (!f->quote_len)
-		return;
-	memset(&q, 0, sizeof(q));
-	q.ihl = f->quote_ihl;
-	q.proto = IPPROTO_UDP_;
-	q.hdr = f->quote;
-	q.payload = f->quote + f->quote_ihl;
-	q.len = (size_t)(f->quote_len - f->quote_ihl);
-	memcpy(&q.src, f->quote + 12, 4);
-	memcpy(&q.dst, f->quote + 16, 4);
-	icmp_send_error(f->mac, f->e.key.dip, &q, ICMP_DEST_UNREACH, code, 0);
-	udp_flow_stats.port_unreachable++;
+	if (icmp_quote_unreach(&f->quote, f->mac, f->e.key.dip, code))
+		udp_flow_stats.port_unreachable++;
 }
 
 /* A socket error on @f (from recv or send), as a positive errno. */
@@ -344,7 +318,7 @@ void udp_flow_input(const struct eth_view *e, const struct ipv4_view *ip, const 
 		flow_error(f, ECONNREFUSED);
 		n = send(f->fd, u->payload, u->len, 0);
 	}
-	keep_quote(f, ip);
+	icmp_quote_keep(&f->quote, ip);
 	if (n < 0) {
 		udp_flow_stats.dropped++;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
