@@ -110,12 +110,33 @@ VGATE_LIBS = $(OUT)/libvgate.a $(OUT)/libstream.a $(OUT)/libcommon.a $(LWIP_LIB)
 $(OUT)/vgate: $(call objs,backend/main.c) $(VGATE_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(VGATE_LIBS) -Wl,--end-group $(LWIP_LDLIBS) $(LDLIBS)
 
+# vgatectl speaks the API and nothing else: common/ (and stream/ if it ever
+# needs it) below it, never lwIP or libvgate.a. Its objects live apart from
+# backend/'s so backend/'s include paths never reach them.
+CTL_SRCS := $(wildcard backend/ctl/*.c)
+CTL_LIB_SRCS := $(filter-out backend/ctl/vgatectl.c,$(CTL_SRCS))
+ctl_objs = $(patsubst backend/ctl/%.c,$(OBJ)/ctl/%.o,$(1))
+
+$(OBJ)/ctl/%.o: backend/ctl/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Istream $(CFLAGS) -c -o $@ $<
+
+$(OUT)/vgatectl: $(call ctl_objs,$(CTL_SRCS)) $(OUT)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lyajl
+
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(VGATE_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(VGATE_LIBS) -Wl,--end-group $(LWIP_LDLIBS) $(LDLIBS) -lcmocka
 
-BINS := $(OUT)/vgate
+# vgatectl's test links vgatectl's pieces, not the daemon's.
+$(OBJ)/tests/unit/test_vgatectl.o: CPPFLAGS += -Ibackend/ctl
+$(OUT)/tests/test_vgatectl: $(OBJ)/tests/unit/test_vgatectl.o $(call ctl_objs,$(CTL_LIB_SRCS)) \
+		$(OUT)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lyajl -lcmocka
+
+BINS := $(OUT)/vgate $(OUT)/vgatectl
 
 .PHONY: all
 all: $(BINS) $(UNIT_BINS)
@@ -143,15 +164,16 @@ ifeq ($(LWIP),self)
 	@$(MAKE) --no-print-directory LWIP=system unit
 endif
 
-PROJECT_SRCS = $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c $(UNIT_SRCS)
-PROJECT_HDRS = $(wildcard common/*.h stream/*.h backend/*.h tests/unit/*.h)
+PROJECT_SRCS = $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c $(CTL_SRCS) $(UNIT_SRCS)
+PROJECT_HDRS = $(wildcard common/*.h stream/*.h backend/*.h backend/ctl/*.h tests/unit/*.h)
 
 lint: all
 	clang-format --dry-run --Werror $(PROJECT_SRCS) $(PROJECT_HDRS)
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -D__GNUC__ \
-		-Icommon -Istream -Ibackend $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c
-	clang-tidy --quiet $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c -- \
+		-Icommon -Istream -Ibackend $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c \
+		$(CTL_SRCS)
+	clang-tidy --quiet $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c $(CTL_SRCS) -- \
 		-Icommon -Istream -Ibackend $(LWIP_CPPFLAGS) -std=gnu11 -D_GNU_SOURCE
 	shellcheck -x scripts/*.sh tests/*.sh tests/e2e/*.sh tests/bench/*.sh examples/*.sh .ci/run
 
@@ -163,6 +185,6 @@ format:
 	clang-format -i $(PROJECT_SRCS) $(PROJECT_HDRS)
 
 clean:
-	rm -rf build/obj build/san build/system build/*.a build/vgate build/tests
+	rm -rf build/obj build/san build/system build/*.a build/vgate build/vgatectl build/tests
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -204,7 +204,8 @@ static int send_msg(struct stream_conn *c, struct iovec *iov, size_t cnt)
 		mh.msg_namelen = c->peerlen;
 	}
 	do {
-		n = c->is_socket ? sendmsg(c->wfd, &mh, MSG_NOSIGNAL) : writev(c->wfd, iov, (int)cnt);
+		n = c->is_socket ? sendmsg(c->wfd, &mh, MSG_NOSIGNAL)
+				 : writev(c->wfd, iov, (int)cnt);
 	} while (n < 0 && errno == EINTR);
 	if (n >= 0)
 		return 0;

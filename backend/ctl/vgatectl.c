@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vgatectl.c - command-line client of vgate's HTTP API
+ *
+ * Theory of operation
+ *
+ * One command, one or two HTTP requests over the API's unix socket
+ * (http_client.c), one answer printed: as a table (print.c) by default, or
+ * with --json exactly as the daemon sent it, so scripts can feed it to jq.
+ * Request bodies are built by request_body.c. vgatectl links nothing of the
+ * daemon: it speaks the API, the same one curl and gvproxy's clients use,
+ * and so also works against gvproxy for the routes gvproxy has.
+ *
+ * Options may stand anywhere on the line ("vgatectl stats --json" works);
+ * "--" ends them. Which socket: --socket, else $VGATE_SOCKET, else where
+ * `make run` (scripts/run.sh) puts it: /run/vgate/api.sock for root,
+ * $XDG_RUNTIME_DIR/vgate/api.sock, or /tmp/vgate-UID/api.sock.
+ *
+ * Exit codes are the interface for scripts:
+ *   0  the API answered 2xx (and, for health, said "ok")
+ *   1  the API answered an error (its text goes to stderr), or an answer
+ *      that could not be read or understood, or none within --timeout
+ *   2  usage error (nothing was sent)
+ *   3  the socket could not be connected to (vgate not running?)
+ *
+ * Fallbacks, each taken only on a 404: `leases` asks /v1/leases and falls
+ * back to gvproxy's /services/dhcp/leases; `flows` asks /v1/flows (not
+ * served yet) and falls back to the flow counters of /stats plus the
+ * per-port counters of /v1/ports.
+ */
+#include "http_client.h"
+#include "json_tree.h"
+#include "print.h"
+#include "request_body.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VGATECTL_VERSION "0.1.0"
+#define TIMEOUT_S_DEFAULT 10
+#define TIMEOUT_S_MAX 3600
+#define ARGS_MAX 256
+
+enum ctl_exit {
+	EXIT_OK = 0,
+	EXIT_API = 1,
+	EXIT_USAGE = 2,
+	EXIT_CONNECT = 3,
+};
+
+struct ctl_opts {
+	const char *socket;
+	bool json;
+	int timeout_ms;
+	const char *protocol; /* expose, unexpose */
+	const char *file;     /* dns add */
+	const char *args[ARGS_MAX];
+	int nargs;
+};
+
+static const char usage_text[] =
+	"usage: vgatectl [--socket PATH] [--json] [--timeout S] COMMAND [ARGS]\n"
+	"\n"
+	"Commands:\n"
+	"  stats                          traffic and service counters (/stats)\n"
+	"  forwards                       port forwards (/services/forwarder/all)\n"
+	"  expose LOCAL REMOTE [--protocol tcp|udp|unix]\n"
+	"                                 forward host LOCAL to guest REMOTE, e.g.\n"
+	"                                 expose 127.0.0.1:8080 192.168.127.2:80\n"
+	"  unexpose LOCAL [--protocol tcp|udp|unix]\n"
+	"                                 remove the forward on LOCAL\n"
+	"  leases                         DHCP leases (/v1/leases)\n"
+	"  dns list                       local DNS zones (/services/dns/all)\n"
+	"  dns add ZONE NAME=IP [NAME=IP...]\n"
+	"                                 add records to ZONE (IPv4 or IPv6; NAME *\n"
+	"                                 sets the zone's default IPv4 address)\n"
+	"  dns add --file ZONE.json       add a zone object as gvproxy's API takes it\n"
+	"  flows                          flow counters per protocol and per VM port\n"
+	"  health                         is the daemon serving (/v1/health)\n"
+	"  version                        the daemon's and vgatectl's versions\n"
+	"\n"
+	"Options:\n"
+	"  --socket PATH    the API socket (also unix:///PATH); default $VGATE_SOCKET,\n"
+	"                   else /run/vgate/api.sock as root, else\n"
+	"                   $XDG_RUNTIME_DIR/vgate/api.sock (or /tmp/vgate-UID/api.sock)\n"
+	"  --json           print the API's JSON answer as it came\n"
+	"  --timeout S      give up after S seconds (default 10)\n"
+	"  --protocol P     tcp (default), udp or unix, for expose and unexpose\n"
+	"  --file PATH      the zone for dns add, as JSON\n"
+	"  -h, --help       this text\n"
+	"  --version        vgatectl's version\n"
+	"\n"
+	"Exit status: 0 ok, 1 API error (its text on stderr) or no usable answer,\n"
+	"2 usage error, 3 cannot connect to the socket.\n";
+
+static __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vgatectl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'vgatectl --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* The default socket, as scripts/run.sh lays out the state directory. */
+static const char *default_socket(char *buf, size_t len)
+{
+	const char *env = getenv("VGATE_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (env && *env)
+		return env;
+	if (geteuid() == 0)
+		return "/run/vgate/api.sock";
+	if (xdg && *xdg)
+		snprintf(buf, len, "%s/vgate/api.sock", xdg);
+	else
+		snprintf(buf, len, "/tmp/vgate-%u/api.sock", (unsigned)geteuid());
+	return buf;
+}
+
+/*
+ * An option's value: "--opt=value" or "--opt value". Return: the value, or
+ * NULL when @arg is not @name (*@i moves past a separate value).
+ */
+static const char *opt_value(const char *arg, const char *name, int argc, char **argv, int *i,
+			     bool *missing)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(arg, name, n) != 0)
+		return NULL;
+	if (arg[n] == '=')
+		return arg + n + 1;
+	if (arg[n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+/*
+ * Parse the whole line into @o. Return: -1 to go on, or an exit code
+ * (--help, --version, a usage error).
+ */
+static int parse_args(int argc, char **argv, struct ctl_opts *o)
+{
+	bool only_args = false;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = TIMEOUT_S_DEFAULT * 1000;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		bool missing = false;
+		unsigned long secs;
+
+		if (only_args || a[0] != '-' || !strcmp(a, "-")) {
+			if (o->nargs == ARGS_MAX)
+				return usage_error("more than %d arguments", ARGS_MAX);
+			o->args[o->nargs++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			only_args = true;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		} else if (!strcmp(a, "--version")) {
+			printf("vgatectl version %s\n", VGATECTL_VERSION);
+			return EXIT_OK;
+		} else if (!strcmp(a, "--json")) {
+			o->json = true;
+		} else if ((v = opt_value(a, "--socket", argc, argv, &i, &missing))) {
+			o->socket = strncmp(v, "unix://", 7) != 0 ? v : v + 7;
+			if (!*o->socket)
+				return usage_error("%s: empty socket path", a);
+		} else if ((v = opt_value(a, "--timeout", argc, argv, &i, &missing))) {
+			if (parse_uint(v, 1, TIMEOUT_S_MAX, &secs) < 0)
+				return usage_error("--timeout %s: seconds from 1 to 3600", v);
+			o->timeout_ms = (int)secs * 1000;
+		} else if ((v = opt_value(a, "--protocol", argc, argv, &i, &missing))) {
+			if (strcmp(v, "tcp") != 0 && strcmp(v, "udp") != 0 &&
+			    strcmp(v, "unix") != 0)
+				return usage_error("--protocol %s: tcp, udp or unix", v);
+			o->protocol = v;
+		} else if ((v = opt_value(a, "--file", argc, argv, &i, &missing))) {
+			o->file = v;
+		} else if (missing) {
+			return usage_error("%s needs a value", a);
+		} else {
+			return usage_error("unknown option %s", a);
+		}
+	}
+	return -1;
+}
+
+/* Print a body as the daemon sent it (with a final newline if it had none). */
+static void print_raw(const struct http_client_response *r)
+{
+	fwrite(r->body, 1, r->body_len, stdout);
+	if (r->body_len && r->body[r->body_len - 1] != '\n')
+		putchar('\n');
+}
+
+/*
+ * One exchange. Return: EXIT_OK with @r filled (any status; free it), or
+ * EXIT_CONNECT / EXIT_API after saying why on stderr.
+ */
+static int exchange(const struct ctl_opts *o, const char *method, const char *path,
+		    const char *body, size_t len, struct http_client_response *r)
+{
+	bool connected;
+	int err = http_client_request(o->socket, method, path, body, len, o->timeout_ms, &connected,
+				      r);
+
+	if (err == 0)
+		return EXIT_OK;
+	if (!connected) {
+		fprintf(stderr, "vgatectl: cannot connect to %s: %s\n", o->socket, strerror(-err));
+		return EXIT_CONNECT;
+	}
+	if (err == -EPROTO)
+		fprintf(stderr, "vgatectl: %s %s: malformed HTTP answer\n", method, path);
+	else if (err == -E2BIG)
+		fprintf(stderr, "vgatectl: %s %s: answer too large\n", method, path);
+	else if (err == -ETIMEDOUT)
+		fprintf(stderr, "vgatectl: %s %s: no answer within %d s\n", method, path,
+			o->timeout_ms / 1000);
+	else
+		fprintf(stderr, "vgatectl: %s %s: %s\n", method, path, strerror(-err));
+	return EXIT_API;
+}
+
+/* A non-2xx answer: the server's text on stderr. Return: EXIT_API (and frees @r). */
+static int api_error(const char *method, const char *path, struct http_client_response *r)
+{
+	size_t n = r->body_len;
+
+	while (n && (r->body[n - 1] == '\n' || r->body[n - 1] == '\r'))
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)r->body[i] < 0x20 && r->body[i] != '\n')
+			r->body[i] = '?';
+	if (n)
+		fprintf(stderr, "vgatectl: %.*s (HTTP %d from %s %s)\n", (int)n, r->body, r->status,
+			method, path);
+	else
+		fprintf(stderr, "vgatectl: HTTP %d from %s %s\n", r->status, method, path);
+	http_client_response_free(r);
+	return EXIT_API;
+}
+
+static bool is_2xx(const struct http_client_response *r)
+{
+	return r->status >= 200 && r->status < 300;
+}
+
+/* Parse a 2xx JSON answer. Return: the tree, or NULL after saying why. */
+static yajl_val answer_tree(const char *path, const struct http_client_response *r)
+{
+	char err[256];
+	yajl_val v = json_tree_parse(r->body, r->body_len, err, sizeof(err));
+
+	if (!v)
+		fprintf(stderr, "vgatectl: GET %s: %s\n", path, err);
+	return v;
+}
+
+/* Print a parsed answer with @printer. Return: an exit code. */
+static int show(const char *path, const struct http_client_response *r,
+		int (*printer)(FILE *, yajl_val))
+{
+	yajl_val v = answer_tree(path, r);
+	int err;
+
+	if (!v)
+		return EXIT_API;
+	err = printer(stdout, v);
+	yajl_tree_free(v);
+	if (err == -EPROTO) {
+		fprintf(stderr, "vgatectl: GET %s: unexpected answer\n", path);
+		return EXIT_API;
+	}
+	return err < 0 ? EXIT_API : EXIT_OK;
+}
+
+/* GET @path and print it (raw with --json). Return: an exit code. */
+static int get_and_show(const struct ctl_opts *o, const char *path,
+			int (*printer)(FILE *, yajl_val))
+{
+	struct http_client_response r;
+	int rc = exchange(o, "GET", path, NULL, 0, &r);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (!is_2xx(&r))
+		return api_error("GET", path, &r);
+	if (o->json)
+		print_raw(&r);
+	else
+		rc = show(path, &r, printer);
+	http_client_response_free(&r);
+	return rc;
+}
+
+/* POST @body to @path; on success print @done (raw answer with --json). */
+static int post(const struct ctl_opts *o, const char *path, const char *body, size_t len,
+		const char *done)
+{
+	struct http_client_response r;
+	int rc = exchange(o, "POST", path, body, len, &r);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (!is_2xx(&r))
+		return api_error("POST", path, &r);
+	if (o->json)
+		print_raw(&r);
+	else
+		printf("%s\n", done);
+	http_client_response_free(&r);
+	return EXIT_OK;
+}
+
+static int cmd_expose(const struct ctl_opts *o)
+{
+	const char *proto = o->protocol ? o->protocol : "tcp";
+	_cleanup_free_ char *body = NULL;
+	char done[1024];
+
+	if (o->nargs != 3)
+		return usage_error("%s", "expose takes LOCAL REMOTE");
+	if (request_body_expose(o->args[1], o->args[2], proto, &body) < 0)
+		return usage_error("%s", "expose: LOCAL and REMOTE must be UTF-8 text");
+	snprintf(done, sizeof(done), "exposed %s %s -> %s", proto, o->args[1], o->args[2]);
+	return post(o, "/services/forwarder/expose", body, strlen(body), done);
+}
+
+static int cmd_unexpose(const struct ctl_opts *o)
+{
+	const char *proto = o->protocol ? o->protocol : "tcp";
+	_cleanup_free_ char *body = NULL;
+	char done[1024];
+
+	if (o->nargs != 2)
+		return usage_error("%s", "unexpose takes LOCAL");
+	if (request_body_unexpose(o->args[1], proto, &body) < 0)
+		return usage_error("%s", "unexpose: LOCAL must be UTF-8 text");
+	snprintf(done, sizeof(done), "unexposed %s %s", proto, o->args[1]);
+	return post(o, "/services/forwarder/unexpose", body, strlen(body), done);
+}
+
+static int cmd_leases(const struct ctl_opts *o)
+{
+	struct http_client_response r;
+	int rc = exchange(o, "GET", "/v1/leases", NULL, 0, &r);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (r.status == 404) {
+		/* gvproxy, or an older vgate: its ip -> mac map. */
+		http_client_response_free(&r);
+		return get_and_show(o, "/services/dhcp/leases", print_dhcp_leases);
+	}
+	if (!is_2xx(&r))
+		return api_error("GET", "/v1/leases", &r);
+	if (o->json)
+		print_raw(&r);
+	else
+		rc = show("/v1/leases", &r, print_leases);
+	http_client_response_free(&r);
+	return rc;
+}
+
+static int cmd_dns(const struct ctl_opts *o)
+{
+	_cleanup_free_ char *body = NULL;
+	char err[512], done[512];
+	size_t len;
+	int r;
+
+	if (o->nargs < 2)
+		return usage_error("%s", "dns takes list or add");
+	if (!strcmp(o->args[1], "list")) {
+		if (o->nargs != 2 || o->file)
+			return usage_error("%s", "dns list takes no arguments");
+		return get_and_show(o, "/services/dns/all", print_dns_zones);
+	}
+	if (strcmp(o->args[1], "add") != 0)
+		return usage_error("unknown dns command %s (list or add)", o->args[1]);
+	if (o->file) {
+		if (o->nargs != 2)
+			return usage_error("%s", "dns add --file takes no ZONE or records");
+		r = request_body_read_file(o->file, &body, &len, err, sizeof(err));
+		if (r == -EINVAL)
+			return usage_error("--file: %s", err);
+		if (r == -EFBIG)
+			return usage_error("--file %s: larger than 1 MiB", o->file);
+		if (r < 0)
+			return usage_error("--file %s: %s", o->file, strerror(-r));
+		snprintf(done, sizeof(done), "zone from %s added", o->file);
+		return post(o, "/services/dns/add", body, len, done);
+	}
+	if (o->nargs < 4)
+		return usage_error("%s", "dns add takes ZONE NAME=IP [NAME=IP...] or --file PATH");
+	r = request_body_zone(o->args[2], &o->args[3], (size_t)o->nargs - 3, &body, err,
+			      sizeof(err));
+	if (r == -ENOMEM) {
+		fputs("vgatectl: out of memory\n", stderr);
+		return EXIT_API;
+	}
+	if (r < 0)
+		return usage_error("dns add: %s", err);
+	snprintf(done, sizeof(done), "zone %s: %d record(s) added", o->args[2], o->nargs - 3);
+	return post(o, "/services/dns/add", body, strlen(body), done);
+}
+
+/* A body's length without its trailing newline, for printf's %.*s. */
+static int trimmed_len(const struct http_client_response *r)
+{
+	size_t n = r->body_len;
+
+	while (n && (r->body[n - 1] == '\n' || r->body[n - 1] == '\r'))
+		n--;
+	return (int)n;
+}
+
+/*
+ * flows without /v1/flows: /stats and /v1/ports, printed as two tables, or
+ * with --json as {"stats":...,"ports":...} (each the daemon's own text).
+ */
+static int flows_from_counters(const struct ctl_opts *o)
+{
+	struct http_client_response stats, ports;
+	int rc = exchange(o, "GET", "/stats", NULL, 0, &stats);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (!is_2xx(&stats))
+		return api_error("GET", "/stats", &stats);
+	rc = exchange(o, "GET", "/v1/ports", NULL, 0, &ports);
+	if (rc != EXIT_OK) {
+		http_client_response_free(&stats);
+		return rc;
+	}
+	if (!is_2xx(&ports) && ports.status != 404) {
+		http_client_response_free(&stats);
+		return api_error("GET", "/v1/ports", &ports);
+	}
+	if (o->json) {
+		printf("{\"stats\":%.*s,\"ports\":%.*s}\n", trimmed_len(&stats), stats.body,
+		       is_2xx(&ports) ? trimmed_len(&ports) : 2,
+		       is_2xx(&ports) ? ports.body : "[]");
+	} else {
+		rc = show("/stats", &stats, print_flow_counters);
+		if (rc == EXIT_OK && is_2xx(&ports)) {
+			putchar('\n');
+			rc = show("/v1/ports", &ports, print_ports);
+		}
+	}
+	http_client_response_free(&stats);
+	http_client_response_free(&ports);
+	return rc;
+}
+
+static int cmd_flows(const struct ctl_opts *o)
+{
+	struct http_client_response r;
+	int rc = exchange(o, "GET", "/v1/flows", NULL, 0, &r);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (r.status == 404) {
+		http_client_response_free(&r);
+		return flows_from_counters(o);
+	}
+	if (!is_2xx(&r))
+		return api_error("GET", "/v1/flows", &r);
+	if (o->json)
+		print_raw(&r);
+	else
+		rc = show("/v1/flows", &r, print_rows);
+	http_client_response_free(&r);
+	return rc;
+}
+
+static int cmd_health(const struct ctl_opts *o)
+{
+	struct http_client_response r;
+	yajl_val v, status;
+	int rc = exchange(o, "GET", "/v1/health", NULL, 0, &r);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (!is_2xx(&r))
+		return api_error("GET", "/v1/health", &r);
+	v = answer_tree("/v1/health", &r);
+	status = json_tree_get(v, "status");
+	if (o->json)
+		print_raw(&r);
+	else if (v && print_object(stdout, v) < 0)
+		fputs("vgatectl: GET /v1/health: unexpected answer\n", stderr);
+	rc = YAJL_IS_STRING(status) && status->u.string && !strcmp(status->u.string, "ok")
+		     ? EXIT_OK
+		     : EXIT_API;
+	yajl_tree_free(v);
+	http_client_response_free(&r);
+	return rc;
+}
+
+static int cmd_version(const struct ctl_opts *o)
+{
+	if (!o->json)
+		printf("vgatectl %s\n", VGATECTL_VERSION);
+	return get_and_show(o, "/v1/version", print_version);
+}
+
+/* Commands that take no arguments, and what they GET. */
+static const struct {
+	const char *name;
+	const char *path;
+	int (*printer)(FILE *, yajl_val);
+} simple_cmds[] = {
+	{ "stats", "/stats", print_object },
+	{ "forwards", "/services/forwarder/all", print_forwards },
+};
+
+int main(int argc, char **argv)
+{
+	char sockbuf[512];
+	struct ctl_opts o;
+	const char *cmd;
+	int rc = parse_args(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if (o.nargs == 0)
+		return usage_error("%s", "no command given");
+	cmd = o.args[0];
+	if (o.protocol && strcmp(cmd, "expose") != 0 && strcmp(cmd, "unexpose") != 0)
+		return usage_error("%s", "--protocol is for expose and unexpose");
+	if (o.file && strcmp(cmd, "dns") != 0)
+		return usage_error("%s", "--file is for dns add");
+	if (!o.socket)
+		o.socket = default_socket(sockbuf, sizeof(sockbuf));
+	for (size_t i = 0; i < ARRAY_SIZE(simple_cmds); i++) {
+		if (strcmp(cmd, simple_cmds[i].name) != 0)
+			continue;
+		if (o.nargs != 1)
+			return usage_error("%s takes no arguments", cmd);
+		return get_and_show(&o, simple_cmds[i].path, simple_cmds[i].printer);
+	}
+	if (!strcmp(cmd, "expose"))
+		return cmd_expose(&o);
+	if (!strcmp(cmd, "unexpose"))
+		return cmd_unexpose(&o);
+	if (!strcmp(cmd, "dns"))
+		return cmd_dns(&o);
+	if (o.nargs != 1 && (!strcmp(cmd, "leases") || !strcmp(cmd, "flows") ||
+			     !strcmp(cmd, "health") || !strcmp(cmd, "version")))
+		return usage_error("%s takes no arguments", cmd);
+	if (!strcmp(cmd, "leases"))
+		return cmd_leases(&o);
+	if (!strcmp(cmd, "flows"))
+		return cmd_flows(&o);
+	if (!strcmp(cmd, "health"))
+		return cmd_health(&o);
+	if (!strcmp(cmd, "version"))
+		return cmd_version(&o);
+	return usage_error("unknown command %s", cmd);
+}
