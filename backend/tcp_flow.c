@@ -1165,8 +1165,10 @@ void tcp_flow_fini(void)
 {
 	loop_timer_cancel(&vg->loop, &sweep_timer);
 	/* Mappings kept for lwIP's closing PCBs, some no longer in the hash. */
-	while (tw_list)
-		flow_free(tw_list);
+	for (struct tcp_flow *f = tw_list, *next; f; f = next) {
+		next = f->lnext;
+		flow_free(f);
+	}
 	for (unsigned i = 0; i < TCP_FLOW_BUCKETS; i++) {
 		for (struct tcp_flow *f = buckets[i], *next; f; f = next) {
 			next = f->hnext;
