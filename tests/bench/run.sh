@@ -96,23 +96,8 @@ cleanup() {
 	exit "$rc"
 }
 
-# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_until() {
-	local secs=$1
-	shift
-	local deadline=$((SECONDS + secs))
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
-# bg CMD...: start CMD in the background, remember it for cleanup; sets BG_PID.
-bg() {
-	"$@" &
-	BG_PID=$!
-	PIDS+=("$BG_PID")
-}
+# wait_until and bg come from tests/shell.sh.
+. "$BENCH_DIR/../shell.sh"
 
 # stop_pid PID: SIGTERM, up to 5 s, then SIGKILL; reaps it.
 stop_pid() {

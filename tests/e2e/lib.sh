@@ -114,23 +114,8 @@ gx() {
 	ip netns exec "$ns" "$@"
 }
 
-# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_until() {
-	local secs=$1
-	shift
-	local deadline=$((SECONDS + secs))
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
-# bg CMD...: start CMD in the background, remember it for cleanup; sets BG_PID.
-bg() {
-	"$@" &
-	BG_PID=$!
-	PIDS+=("$BG_PID")
-}
+# wait_until and bg come from tests/shell.sh.
+. "$E2E_DIR/../shell.sh"
 
 # start_vgate ARGS...: start vgate in the sandbox; waits until it is ready.
 start_vgate() {
