@@ -292,6 +292,12 @@ static int route_ports(const struct api_request *req, struct api_reply *rep)
 	return reply_built(rep, api_json_ports(port_infos, n, &rep->body), CT_JSON);
 }
 
+static int route_cam(const struct api_request *req, struct api_reply *rep)
+{
+	(void)req;
+	return reply_built(rep, api_json_cam(&vg->sw, &rep->body), CT_JSON);
+}
+
 static int route_leases(const struct api_request *req, struct api_reply *rep)
 {
 	(void)req;
@@ -328,6 +334,7 @@ static const struct api_route builtin_routes[] = {
 	{ "/leases", 0, route_dhcp_leases },
 	{ "/services/dns/all", 0, route_dns_all },
 	{ "/services/dns/add", API_ROUTE_POST, route_dns_add },
+	{ "/cam", 0, route_cam },
 	/*
 	 * /services/forwarder/{all,expose,unexpose} are not here: forward.c
 	 * adds them with api_route_add() (API_ROUTE_POST for expose and

@@ -520,6 +520,27 @@ int api_json_ports(const struct api_port_info *ports, size_t n, char **out)
 	return jw_finish(&w, out);
 }
 
+int api_json_cam(const struct vswitch *sw, char **out)
+{
+	struct jw w;
+
+	if (jw_open(&w) < 0)
+		return -ENOMEM;
+	jw_map_open(&w);
+	for (unsigned i = 0; i < SWITCH_MAC_SLOTS; i++) {
+		const struct switch_mac_entry *m = &sw->table[i];
+		char mac[18];
+
+		if (!m->used)
+			continue;
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->mac[0], m->mac[1],
+			 m->mac[2], m->mac[3], m->mac[4], m->mac[5]);
+		jw_key_u64(&w, mac, m->port);
+	}
+	jw_map_close(&w);
+	return jw_finish(&w, out);
+}
+
 int api_json_nat(const struct egress *e, char **out)
 {
 	struct jw w;

@@ -19,6 +19,7 @@
 #include "dns_zone.h"
 #include "egress.h"
 #include "lease.h"
+#include "switch.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -116,6 +117,13 @@ int api_json_version(const char *version, const char *lwip, char **out);
  * Return: 0 with *@out malloc'd, or -ENOMEM.
  */
 int api_json_ports(const struct api_port_info *ports, size_t n, char **out);
+
+/*
+ * api_json_cam() - GET /cam (gvproxy): the switch's MAC table as
+ * {"5a:94:ef:e4:0c:ee":1}, MAC -> switch port; empty is {}.
+ * Return: 0 with *@out malloc'd, or -ENOMEM.
+ */
+int api_json_cam(const struct vswitch *sw, char **out);
 
 /*
  * api_json_nat() - GET /v1/nat: [{"virtual":"192.168.127.254",

@@ -403,6 +403,41 @@ static void test_ports(void **state)
 	free(body);
 }
 
+static int cam_deliver(void *ctx, unsigned port, const uint8_t *frame, size_t len)
+{
+	(void)ctx;
+	(void)port;
+	(void)frame;
+	(void)len;
+	return 0;
+}
+
+/* GET /cam: gvproxy's MAC -> switch port map. */
+static void test_cam(void **state)
+{
+	static const uint8_t gw[6] = { 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd };
+	uint8_t frame[60] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xee
+	};
+	struct vswitch *sw = calloc(1, sizeof(*sw));
+	char *body;
+	int p;
+
+	(void)state;
+	assert_non_null(sw);
+	switch_init(sw, gw, cam_deliver, NULL, NULL);
+	switch_port_add_gateway(sw);
+	assert_int_equal(api_json_cam(sw, &body), 0);
+	assert_string_equal(body, "{}\n");
+	free(body);
+	p = switch_port_add(sw);
+	switch_input(sw, (unsigned)p, frame, sizeof(frame), 0);
+	assert_int_equal(api_json_cam(sw, &body), 0);
+	assert_string_equal(body, "{\"5a:94:ef:e4:0c:ee\":1}\n");
+	free(body);
+	free(sw);
+}
+
 static void test_nat_egress(void **state)
 {
 	struct egress *e = calloc(1, sizeof(*e));
@@ -760,12 +795,19 @@ static void test_dns_add_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_compare_catches), cmocka_unit_test(test_stats),
-		cmocka_unit_test(test_dhcp_leases),	cmocka_unit_test(test_v1_leases),
-		cmocka_unit_test(test_dns_all),		cmocka_unit_test(test_health_version),
-		cmocka_unit_test(test_ports),		cmocka_unit_test(test_nat_egress),
-		cmocka_unit_test(test_metrics),		cmocka_unit_test(test_dns_add),
-		cmocka_unit_test(test_dns_add_free),	cmocka_unit_test(test_dns_add_bad),
+		cmocka_unit_test(test_compare_catches),
+		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_dhcp_leases),
+		cmocka_unit_test(test_v1_leases),
+		cmocka_unit_test(test_dns_all),
+		cmocka_unit_test(test_health_version),
+		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_nat_egress),
+		cmocka_unit_test(test_cam),
+		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_dns_add),
+		cmocka_unit_test(test_dns_add_free),
+		cmocka_unit_test(test_dns_add_bad),
 		cmocka_unit_test(test_dns_add_limits),
 	};
 
