@@ -9,6 +9,7 @@
  *                                   replies also go to lwIP)
  *   IPv4 UDP to port 67          -> dhcp_server.c (broadcast or to the gateway)
  *   IPv4 UDP to gateway:53       -> dns_server.c
+ *   IPv4 UDP to the gateway on a udp port forward's flow port -> forward.c
  *   IPv4 ICMP to a gateway addr  -> icmp.c (echo replies)
  *   IPv4 TCP to the gateway IP   -> lwIP (DNS over TCP, later the API)
  *   IPv4 UDP to the gateway, other ports -> ICMP port unreachable
@@ -29,6 +30,7 @@
 #include "arp.h"
 #include "dhcp_server.h"
 #include "dns_server.h"
+#include "forward.h"
 #include "gw_netif.h"
 #include "icmp.h"
 #include "icmp_relay.h"
@@ -92,6 +94,9 @@ static void ipv4_input(const uint8_t *frame, size_t len, const struct eth_view *
 			gw_stats.malformed++;
 			return;
 		}
+		/* A guest's reply on a udp port forward (forward.c). */
+		if (ip.dst == c->gateway_ip && forward_udp_input(e, &ip, &u))
+			return;
 		if (u.dport == DHCP_SERVER_PORT && (local || ip.dst == 0xffffffff)) {
 			gw_stats.dhcp++;
 			dhcp_server_input(e, &ip, &u);

@@ -32,6 +32,9 @@ enum ref_kind {
 	REF_ICMP_SOCK,	  /* a ping socket relaying guest echo requests */
 	REF_TCP_FLOW,	  /* a guest TCP flow's host socket */
 	REF_API,	  /* libmicrohttpd's epoll fd (api.c) */
+	REF_FWD_LISTENER, /* a tcp or unix port forward's listening socket */
+	REF_FWD_UDP,	  /* a udp port forward's socket */
+	REF_FWD_CONN,	  /* a forwarded connection's host socket (forward_relay.c) */
 	REF_KIND_MAX,
 };
 

@@ -10,6 +10,7 @@
  */
 #include "api.h"
 #include "dns_server.h"
+#include "forward.h"
 #include "gateway.h"
 #include "icmp_relay.h"
 #include "tcp_flow.h"
@@ -125,6 +126,11 @@ static void dispatch(struct loop_ref *ref, uint32_t events)
 	case REF_API:
 		api_handle(ref, events);
 		break;
+	case REF_FWD_LISTENER:
+	case REF_FWD_UDP:
+	case REF_FWD_CONN:
+		forward_handle(ref, events);
+		break;
 	case REF_NOTIFY:
 	case REF_KIND_MAX:
 		break;
@@ -135,6 +141,7 @@ static void idle(void)
 {
 	vgate_lwip_poll();
 	tcp_flow_flush();
+	forward_flush();
 	port_flush_all();
 	pcap_flush();
 }
@@ -325,6 +332,9 @@ static int run(struct vgate_options *o)
 		log_err(COMP, "HTTP API: %s", strerror(-r));
 		return r;
 	}
+	r = forward_init();
+	if (r < 0)
+		return r;
 
 	if (o->pcap) {
 		r = pcap_open(o->pcap);
@@ -405,6 +415,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	r = run(&o);
+	forward_fini();
 	api_fini();
 	loop_timer_cancel(&vg->loop, &vg->age_timer);
 	transport_close_all();

@@ -658,7 +658,9 @@ static int read_from_host(struct tcp_flow *f)
 			break;
 		}
 	}
-	mark_dirty(f);
+	/* No mark_dirty() here: the caller is either the flush pass itself or
+	 * tcp_flow_handle(), which queues the flow; re-queueing from the flush
+	 * pass would spin on a flow waiting for the budget. */
 	return 0;
 }
 

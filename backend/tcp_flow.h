@@ -13,8 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Mapped gateway ports come from this range. */
-#define TCP_FLOW_PORT_MIN 1024
+/* Mapped gateway ports come from this range (below it: the gateway's own
+ * services, then the ports forward_relay.c connects into guests from). */
+#define TCP_FLOW_PORT_MIN 16384
 #define TCP_FLOW_PORT_MAX 65535
 /* Bytes read from a host socket per wake-up before serving others. */
 #define TCP_FLOW_READ_BUDGET (256 * 1024)
