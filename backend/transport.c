@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -114,6 +115,12 @@ int transport_listen(enum listener_kind kind, const char *spec)
 			r = l->fd;
 			listen_error(kind_names[kind], spec, r);
 		}
+	}
+	/* The API opens host ports and changes DNS: its socket is the owner's. */
+	if (r == 0 && (kind == LISTENER_API || kind == LISTENER_SERVICES) &&
+	    l->url.scheme == STREAM_URL_UNIX && chmod(l->url.path, 0600) < 0) {
+		r = -errno;
+		log_err(COMP, "-%s %s: chmod 0600: %s", kind_names[kind], spec, strerror(-r));
 	}
 	if (r == 0)
 		r = loop_add(&vg->loop, l->fd, EPOLLIN, &l->ref);
