@@ -30,6 +30,7 @@
  * only to put regerror()'s reason in the error text.
  */
 #include "api_json.h"
+#include "json_depth.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -741,33 +742,6 @@ static int parse_zone(struct dns_zones *tmp, yajl_val root, char *err, size_t er
 	return parse_records(tmp, zname, recs, err, errlen);
 }
 
-/*
- * Is @s (JSON text) nested at most @max deep? yajl builds and frees its
- * tree recursively, so a 64 KiB body of '[' must be refused before it.
- */
-static bool nesting_ok(const char *s, size_t len, unsigned max)
-{
-	unsigned depth = 0;
-	bool in_str = false;
-
-	for (size_t i = 0; i < len; i++) {
-		if (in_str) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				in_str = false;
-		} else if (s[i] == '"') {
-			in_str = true;
-		} else if (s[i] == '[' || s[i] == '{') {
-			if (++depth > max)
-				return false;
-		} else if ((s[i] == ']' || s[i] == '}') && depth) {
-			depth--;
-		}
-	}
-	return true;
-}
-
 int api_json_parse_dns_zone(const char *body, size_t len, struct dns_zone *zone, char *err,
 			    size_t errlen)
 {
@@ -781,7 +755,7 @@ int api_json_parse_dns_zone(const char *body, size_t len, struct dns_zone *zone,
 		err[0] = '\0';
 	if (memchr(body, '\0', len))
 		return perr(err, errlen, "request body contains a NUL byte");
-	if (!nesting_ok(body, len, API_JSON_DEPTH_MAX))
+	if (!json_nesting_ok(body, len, API_JSON_DEPTH_MAX))
 		return perr(err, errlen, "invalid JSON: nested deeper than %d", API_JSON_DEPTH_MAX);
 	text = malloc(len + 1);
 	if (!text)

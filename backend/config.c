@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include "json_depth.h"
+
 #include "log.h"
 #include "netns.h"
 #include "util.h"
@@ -473,9 +475,14 @@ static int json_key(struct vgate_config *c, const char *k, yajl_val v, char *err
 
 int config_load_json(struct vgate_config *c, const char *text, char *err, size_t errlen)
 {
-	yajl_val root = yajl_tree_parse(text, err, errlen);
+	yajl_val root;
 	int r = 0;
 
+	if (!json_nesting_ok(text, strlen(text), JSON_DEPTH_MAX)) {
+		snprintf(err, errlen, "nested deeper than %d levels", JSON_DEPTH_MAX);
+		return -EINVAL;
+	}
+	root = yajl_tree_parse(text, err, errlen);
 	if (!root) {
 		if (!*err)
 			snprintf(err, errlen, "not valid JSON");

@@ -7,35 +7,12 @@
  * next. Both vgatectl's answers and zone files go through here.
  */
 #include "json_tree.h"
+#include "json_depth.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Is @s nested at most @max deep? */
-static bool nesting_ok(const char *s, size_t len, unsigned max)
-{
-	unsigned depth = 0;
-	bool in_str = false;
-
-	for (size_t i = 0; i < len; i++) {
-		if (in_str) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				in_str = false;
-		} else if (s[i] == '"') {
-			in_str = true;
-		} else if (s[i] == '[' || s[i] == '{') {
-			if (++depth > max)
-				return false;
-		} else if ((s[i] == ']' || s[i] == '}') && depth) {
-			depth--;
-		}
-	}
-	return true;
-}
 
 yajl_val json_tree_parse(const char *text, size_t len, char *err, size_t errlen)
 {
@@ -46,7 +23,7 @@ yajl_val json_tree_parse(const char *text, size_t len, char *err, size_t errlen)
 		snprintf(err, errlen, "a NUL byte in the JSON text");
 		return NULL;
 	}
-	if (!nesting_ok(text, len, JSON_TREE_DEPTH_MAX)) {
+	if (!json_nesting_ok(text, len, JSON_TREE_DEPTH_MAX)) {
 		snprintf(err, errlen, "JSON nested deeper than %d", JSON_TREE_DEPTH_MAX);
 		return NULL;
 	}
