@@ -173,16 +173,13 @@ static void sock_close(struct icmp_sock *s, bool defer)
 
 static void sweep_arm(uint64_t now)
 {
-	const struct udp_flow_entry *o = udp_flow_table_oldest(&table);
-	uint64_t deadline, delay;
+	int64_t delay =
+		udp_flow_table_sweep_delay(&table, now, ICMP_RELAY_IDLE_MS, ICMP_RELAY_SWEEP_MS);
 
-	if (!o) {
+	if (delay < 0)
 		loop_timer_cancel(&vg->loop, &sweep);
-		return;
-	}
-	deadline = o->last_ms + ICMP_RELAY_IDLE_MS;
-	delay = deadline > now ? deadline - now : 0;
-	loop_timer_arm(&vg->loop, &sweep, MAX(delay, (uint64_t)ICMP_RELAY_SWEEP_MS));
+	else
+		loop_timer_arm(&vg->loop, &sweep, (uint64_t)delay);
 }
 
 static void sweep_run(struct loop_timer *t)

@@ -231,6 +231,18 @@ struct udp_flow_entry *udp_flow_table_oldest(const struct udp_flow_table *t)
 	return t->oldest;
 }
 
+int64_t udp_flow_table_sweep_delay(const struct udp_flow_table *t, uint64_t now, uint64_t idle_ms,
+				   uint64_t min_ms)
+{
+	uint64_t deadline, delay;
+
+	if (!t->oldest)
+		return -1;
+	deadline = t->oldest->last_ms + idle_ms;
+	delay = deadline > now ? deadline - now : 0;
+	return (int64_t)(delay > min_ms ? delay : min_ms);
+}
+
 struct udp_flow_entry *udp_flow_table_expired(const struct udp_flow_table *t, uint64_t now,
 					      uint64_t idle_ms)
 {

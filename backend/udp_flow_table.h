@@ -83,6 +83,14 @@ void udp_flow_table_touch(struct udp_flow_table *t, struct udp_flow_entry *e, ui
 struct udp_flow_entry *udp_flow_table_oldest(const struct udp_flow_table *t);
 
 /*
+ * udp_flow_table_sweep_delay() - how long until the oldest entry has been
+ * idle for @idle_ms, but at least @min_ms (sweeps are batched)
+ * Return: milliseconds, or -1 when the table is empty (no sweep needed).
+ */
+int64_t udp_flow_table_sweep_delay(const struct udp_flow_table *t, uint64_t now, uint64_t idle_ms,
+				   uint64_t min_ms);
+
+/*
  * udp_flow_table_expired() - the oldest entry if it has been idle for
  * @idle_ms or longer at @now, else NULL. Callers remove what it returns
  * and call again until NULL.

@@ -101,6 +101,7 @@ static void insert_lookup_remove(unsigned nbuckets)
 	udp_flow_table_remove(&t, &e[2]);
 	assert_int_equal(udp_flow_table_count(&t), 0);
 	assert_null(udp_flow_table_oldest(&t));
+	assert_int_equal(udp_flow_table_sweep_delay(&t, 0, 1000, 10), -1);
 	assert_int_equal(udp_flow_table_guest_flows(&t, GUEST_A), 0);
 	assert_int_equal(udp_flow_table_insert(&t, &e[2], 300), 0);
 	assert_ptr_equal(udp_flow_table_lookup(&t, &e[2].key), &e[2]);
@@ -134,6 +135,10 @@ static void test_expiry(void **state)
 		e[i].key = key(GUEST_A, (uint16_t)(2000 + i), htonl(0x0a000001), 9);
 		assert_int_equal(udp_flow_table_insert(&t, &e[i], 1000 + 100 * (uint64_t)i), 0);
 	}
+	/* The next sweep: when e[0] idles out, but never sooner than the minimum. */
+	assert_int_equal(udp_flow_table_sweep_delay(&t, 1500, 1000, 10), 500);
+	assert_int_equal(udp_flow_table_sweep_delay(&t, 1995, 1000, 10), 10);
+	assert_int_equal(udp_flow_table_sweep_delay(&t, 5000, 1000, 10), 10);
 	/* Idle 1000 ms: at 1999 nothing, at 2000 only e[0]. */
 	assert_null(udp_flow_table_expired(&t, 1999, 1000));
 	assert_ptr_equal(udp_flow_table_expired(&t, 2000, 1000), &e[0]);
