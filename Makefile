@@ -83,8 +83,22 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
+# The other programs live in their own directories, each with a build.mk
+# that appends to these lists (guest-tools/, qmp/, libvirt-hook/,
+# tests/e2e/guest/). The fragments are read here, before any rule uses them.
+EXTRA_BINS :=
+EXTRA_UNIT_BINS :=
+EXTRA_LINT_SRCS :=
+EXTRA_LINT_HDRS :=
+EXTRA_SHELL :=
+LINT_CPPFLAGS :=
+VGATE_EXTRA_LIBS :=
+CTL_EXTRA_LIBS :=
+CTL_EXTRA_LDLIBS :=
+include $(wildcard qmp/build.mk guest-tools/build.mk libvirt-hook/build.mk tests/e2e/guest/build.mk)
+
 $(OBJ)/stream/%.o: CPPFLAGS += -Istream
-$(OBJ)/backend/%.o: CPPFLAGS += -Istream -Ibackend $(LWIP_CPPFLAGS)
+$(OBJ)/backend/%.o: CPPFLAGS += -Istream -Iqmp -Ibackend $(LWIP_CPPFLAGS)
 $(OBJ)/tests/%.o: CPPFLAGS += -Istream -Ibackend $(LWIP_CPPFLAGS)
 $(OBJ)/%.o: %.c | lwip-headers
 	@mkdir -p $(dir $@)
@@ -104,7 +118,7 @@ $(OUT)/%.a:
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-VGATE_LIBS = $(OUT)/libvgate.a $(OUT)/libstream.a $(OUT)/libcommon.a $(LWIP_LIB)
+VGATE_LIBS = $(OUT)/libvgate.a $(VGATE_EXTRA_LIBS) $(OUT)/libstream.a $(OUT)/libcommon.a $(LWIP_LIB)
 
 # lwIP calls back into vgate (sys_now, LWIP_RAND): link the archives as a group.
 $(OUT)/vgate: $(call objs,backend/main.c) $(VGATE_LIBS)
@@ -119,10 +133,10 @@ ctl_objs = $(patsubst backend/ctl/%.c,$(OBJ)/ctl/%.o,$(1))
 
 $(OBJ)/ctl/%.o: backend/ctl/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Istream $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -Istream -Iqmp $(CFLAGS) -c -o $@ $<
 
-$(OUT)/vgatectl: $(call ctl_objs,$(CTL_SRCS)) $(OUT)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lyajl
+$(OUT)/vgatectl: $(call ctl_objs,$(CTL_SRCS)) $(CTL_EXTRA_LIBS) $(OUT)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lyajl $(CTL_EXTRA_LDLIBS)
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(VGATE_LIBS)
@@ -132,11 +146,12 @@ $(OUT)/tests/%: $(OBJ)/tests/unit/%.o $(VGATE_LIBS)
 # vgatectl's test links vgatectl's pieces, not the daemon's.
 $(OBJ)/tests/unit/test_vgatectl.o: CPPFLAGS += -Ibackend/ctl
 $(OUT)/tests/test_vgatectl: $(OBJ)/tests/unit/test_vgatectl.o $(call ctl_objs,$(CTL_LIB_SRCS)) \
-		$(OUT)/libcommon.a
+		$(CTL_EXTRA_LIBS) $(OUT)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lyajl -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $^ -lyajl $(CTL_EXTRA_LDLIBS) -lcmocka
 
-BINS := $(OUT)/vgate $(OUT)/vgatectl
+BINS := $(OUT)/vgate $(OUT)/vgatectl $(EXTRA_BINS)
+UNIT_BINS += $(EXTRA_UNIT_BINS)
 
 .PHONY: all
 all: $(BINS) $(UNIT_BINS)
@@ -164,18 +179,21 @@ ifeq ($(LWIP),self)
 	@$(MAKE) --no-print-directory LWIP=system unit
 endif
 
-PROJECT_SRCS = $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c $(CTL_SRCS) $(UNIT_SRCS)
-PROJECT_HDRS = $(wildcard common/*.h stream/*.h backend/*.h backend/ctl/*.h tests/unit/*.h)
+C_LINT_SRCS = $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c $(CTL_SRCS) \
+	$(EXTRA_LINT_SRCS)
+PROJECT_SRCS = $(C_LINT_SRCS) $(UNIT_SRCS)
+PROJECT_HDRS = $(wildcard common/*.h stream/*.h backend/*.h backend/ctl/*.h tests/unit/*.h) \
+	$(EXTRA_LINT_HDRS)
+LINT_INC = -Icommon -Istream -Iqmp -Ibackend $(LINT_CPPFLAGS)
 
 lint: all
 	clang-format --dry-run --Werror $(PROJECT_SRCS) $(PROJECT_HDRS)
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -D__GNUC__ \
-		-Icommon -Istream -Ibackend $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c \
-		$(CTL_SRCS)
-	clang-tidy --quiet $(COMMON_SRCS) $(STREAM_SRCS) $(BACKEND_SRCS) backend/main.c $(CTL_SRCS) -- \
-		-Icommon -Istream -Ibackend $(LWIP_CPPFLAGS) -std=gnu11 -D_GNU_SOURCE
-	shellcheck -x scripts/*.sh tests/*.sh tests/e2e/*.sh tests/bench/*.sh examples/*.sh .ci/run
+		$(LINT_INC) $(C_LINT_SRCS)
+	clang-tidy --quiet $(C_LINT_SRCS) -- $(LINT_INC) $(LWIP_CPPFLAGS) -std=gnu11 -D_GNU_SOURCE
+	shellcheck -x scripts/*.sh tests/*.sh tests/e2e/*.sh tests/bench/*.sh examples/*.sh .ci/run \
+		$(EXTRA_SHELL)
 
 bench: deps
 	@$(MAKE) --no-print-directory $(OUT)/vgate
