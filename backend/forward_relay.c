@@ -9,26 +9,12 @@
  * connections lwIP accepted on a gateway service such as the in-network
  * API (fwd_relay_accepted()). Both are an lwIP PCB on one side and a
  * non-blocking stream socket on the other (a host client's TCP or unix
- * socket, or a socketpair end). The relaying rules are tcp_flow.c's, kept
- * in a separate copy because tcp_flow.c's are bound to its DNAT states
- * and its unit test:
- *
- *   guest -> host: lwIP's recv callback queues the pbuf chains (a FIFO,
- *     never pbuf_cat: tot_len is 16 bits); they are written to the host
- *     socket with one writev per relay per loop iteration, and only the
- *     bytes the socket took are acknowledged with tcp_recved(), so the
- *     guest's window closes while the host side is slow.
- *   host -> guest: the socket is read only while tcp_sndbuf() has room;
- *     bytes tcp_write() refused (ERR_MEM: segment queue full) are staged
- *     and retried from the sent callback before anything more is read.
- *   FIN both ways: a host EOF becomes tcp_shutdown(TX) once the staged
- *     bytes are in lwIP; a guest FIN becomes shutdown(SHUT_WR) once the
- *     queue is written. Half-closed relays keep working the other way.
- *   RST both ways: a guest RST (lwIP's err callback) closes the socket
- *     with SO_LINGER 0; a socket error aborts the PCB (RST to the guest).
- *   Memory: FWD_RELAY_BUDGET over all relays each direction, as in
- *     tcp_flow.c: past it a relay with data already queued waits, one
- *     with nothing queued may still move 16 KiB.
+ * socket, or a socketpair end). The bytes move by tcp_relay.c's rules
+ * (back-pressure both ways, half-closes, the memory budget), the same as
+ * for guest flows, with a pool of its own: FWD_RELAY_BUDGET each
+ * direction. RST both ways: a guest RST (lwIP's err callback) closes the
+ * socket with SO_LINGER 0; a socket error aborts the PCB (RST to the
+ * guest).
  *
  * States:
  *   CONNECTING  (fwd_relay_connect only) the SYN is out; the host socket
@@ -60,6 +46,7 @@
 #include "gw_netif.h"
 #include "log.h"
 #include "lwip_inc.h"
+#include "tcp_relay.h"
 #include "util.h"
 #include "vgate.h"
 
@@ -71,11 +58,9 @@
 #include <unistd.h>
 
 #define COMP "forward"
-#define RELAY_IOV_MAX 64
 #define RELAY_SWEEP_MS 500
 #define RELAY_KEEPALIVE_MS 60000
 #define RELAY_MIN_CHUNK (16u * 1024)
-#define RELAY_READ_MAX 65536
 
 enum relay_state {
 	RS_CONNECTING,
@@ -90,34 +75,27 @@ struct fwd_relay {
 	struct fwd_relay *gprev, *gnext; /* in the group */
 	struct fwd_relay *aprev, *anext; /* in all_list */
 	struct fwd_relay *dnext;	 /* flush list */
-	struct fwd_relay *snext;	 /* starved list */
-	bool dirty, starved;
-	int fd;
-	uint32_t events;
-	struct tcp_pcb *pcb;
+	bool dirty;
 	uint64_t deadline;
-	bool guest_fin, host_eof, host_shut, lwip_shut, output;
-	/* guest -> host: queued pbuf chains */
-	struct pbuf **q;
-	unsigned qhead, qlen, qcap;
-	size_t qoff;
-	/* host -> guest: bytes read but not taken by tcp_write */
-	uint8_t *stage;
-	size_t stage_len, stage_off;
-	size_t in_lwip; /* host bytes in lwIP not yet acked by the guest */
-	size_t to_host; /* guest bytes queued for the host socket */
+	struct tcp_relay rl; /* the host socket, the PCB and the bytes between */
 };
 
 struct fwd_relay_stats fwd_relay_stats;
 
 static struct fwd_relay *all_list;
 static struct fwd_relay *flush_list;
-static struct fwd_relay *starved_list;
-static size_t to_guest_total, to_host_total;
+static void pool_wake(struct tcp_relay *r);
+static struct tcp_relay_pool pool = {
+	.budget = FWD_RELAY_BUDGET,
+	.min_chunk = RELAY_MIN_CHUNK,
+	.wake = pool_wake,
+	.to_host_bytes = &fwd_relay_stats.to_host_bytes,
+	.to_guest_bytes = &fwd_relay_stats.to_guest_bytes,
+	.throttled = &fwd_relay_stats.throttled,
+};
 static unsigned nconnecting;
 static uint16_t port_cursor = FWD_RELAY_PORT_MIN;
 static struct loop_timer sweep_timer;
-static uint8_t readbuf[RELAY_READ_MAX];
 
 static void mark_dirty(struct fwd_relay *r)
 {
@@ -128,93 +106,12 @@ static void mark_dirty(struct fwd_relay *r)
 	}
 }
 
-static void unstarve(struct fwd_relay *r)
+static void pool_wake(struct tcp_relay *rl)
 {
-	if (!r->starved)
-		return;
-	for (struct fwd_relay **pp = &starved_list; *pp; pp = &(*pp)->snext) {
-		if (*pp == r) {
-			*pp = r->snext;
-			break;
-		}
-	}
-	r->starved = false;
-}
-
-static void starve(struct fwd_relay *r)
-{
-	if (r->starved)
-		return;
-	r->starved = true;
-	r->snext = starved_list;
-	starved_list = r;
-	fwd_relay_stats.throttled++;
-}
-
-static void feed_starved(void)
-{
-	while (starved_list && to_guest_total < FWD_RELAY_BUDGET) {
-		struct fwd_relay *r = starved_list;
-
-		starved_list = r->snext;
-		r->snext = NULL;
-		r->starved = false;
-		mark_dirty(r);
-	}
-}
-
-static size_t budget_room(const struct fwd_relay *r)
-{
-	if (to_guest_total < FWD_RELAY_BUDGET)
-		return FWD_RELAY_BUDGET - to_guest_total;
-	return r->in_lwip < RELAY_MIN_CHUNK ? RELAY_MIN_CHUNK - r->in_lwip : 0;
+	mark_dirty(container_of(rl, struct fwd_relay, rl));
 }
 
 /* --- lifetime ---------------------------------------------------------------- */
-
-static void pcb_detach(struct tcp_pcb *pcb)
-{
-	tcp_arg(pcb, NULL);
-	tcp_recv(pcb, NULL);
-	tcp_sent(pcb, NULL);
-	tcp_err(pcb, NULL);
-	tcp_poll(pcb, NULL, 0);
-}
-
-static void close_fd(struct fwd_relay *r, bool reset)
-{
-	if (r->fd < 0)
-		return;
-	if (reset) {
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-		setsockopt(r->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	}
-	if (r->events)
-		loop_del(&vg->loop, r->fd);
-	close(r->fd);
-	r->fd = -1;
-	r->events = 0;
-}
-
-static void drop_queues(struct fwd_relay *r)
-{
-	to_guest_total -= MIN(r->in_lwip, to_guest_total);
-	to_host_total -= MIN(r->to_host, to_host_total);
-	r->in_lwip = r->to_host = 0;
-	unstarve(r);
-	while (r->qlen) {
-		pbuf_free(r->q[r->qhead]);
-		r->qhead = (r->qhead + 1) % r->qcap;
-		r->qlen--;
-	}
-	free(r->q);
-	r->q = NULL;
-	r->qcap = 0;
-	free(r->stage);
-	r->stage = NULL;
-	r->stage_len = r->stage_off = 0;
-}
 
 static void relay_free(struct loop_deferred *d)
 {
@@ -231,7 +128,7 @@ static void set_open(struct fwd_relay *r)
 /*
  * End @r: @reset sends RST both ways (tcp_abort, SO_LINGER 0), otherwise
  * the PCB is closed gracefully and the socket closed. Not from an lwIP
- * callback of r->pcb unless that callback then returns ERR_ABRT.
+ * callback of r->rl.pcb unless that callback then returns ERR_ABRT.
  */
 static void relay_kill(struct fwd_relay *r, bool reset)
 {
@@ -254,16 +151,16 @@ static void relay_kill(struct fwd_relay *r, bool reset)
 		all_list = r->anext;
 	if (r->anext)
 		r->anext->aprev = r->aprev;
-	if (r->pcb) {
-		struct tcp_pcb *pcb = r->pcb;
+	if (r->rl.pcb) {
+		struct tcp_pcb *pcb = r->rl.pcb;
 
-		r->pcb = NULL;
-		pcb_detach(pcb);
+		r->rl.pcb = NULL;
+		tcp_relay_detach_pcb(pcb);
 		if (reset || tcp_close(pcb) != ERR_OK)
 			tcp_abort(pcb);
 	}
-	close_fd(r, reset);
-	drop_queues(r);
+	tcp_relay_close_fd(&r->rl, reset);
+	tcp_relay_drop(&r->rl);
 	fwd_relay_stats.closed++;
 	if (fwd_relay_stats.active)
 		fwd_relay_stats.active--;
@@ -278,7 +175,7 @@ static struct fwd_relay *relay_new(struct fwd_relay_group *g, int fd)
 		return NULL;
 	r->ref.kind = REF_FWD_CONN;
 	r->dead.free_fn = relay_free;
-	r->fd = fd;
+	tcp_relay_init(&r->rl, &pool, fd);
 	r->group = g;
 	r->gnext = g->head;
 	if (g->head)
@@ -294,219 +191,11 @@ static struct fwd_relay *relay_new(struct fwd_relay_group *g, int fd)
 	return r;
 }
 
-/* --- guest -> host -------------------------------------------------------------- */
-
-static int queue_push(struct fwd_relay *r, struct pbuf *p)
-{
-	if (r->qlen == r->qcap) {
-		unsigned ncap = r->qcap ? r->qcap * 2 : 8;
-		struct pbuf **nq = malloc(ncap * sizeof(struct pbuf *));
-
-		if (!nq)
-			return -ENOMEM;
-		for (unsigned i = 0; i < r->qlen; i++)
-			nq[i] = r->q[(r->qhead + i) % r->qcap];
-		free(r->q);
-		r->q = nq;
-		r->qcap = ncap;
-		r->qhead = 0;
-	}
-	r->q[(r->qhead + r->qlen) % r->qcap] = p;
-	r->qlen++;
-	return 0;
-}
-
-/* Write queued guest bytes to the host socket. Return: 0 or -errno (fatal). */
-static int flush_to_host(struct fwd_relay *r)
-{
-	while (r->qlen) {
-		struct iovec iov[RELAY_IOV_MAX];
-		size_t skip = r->qoff, total = 0;
-		int cnt = 0;
-		ssize_t n;
-
-		for (unsigned i = 0; i < r->qlen && cnt < RELAY_IOV_MAX; i++) {
-			for (struct pbuf *q = r->q[(r->qhead + i) % r->qcap];
-			     q && cnt < RELAY_IOV_MAX; q = q->next) {
-				if (skip >= q->len) {
-					skip -= q->len;
-					continue;
-				}
-				iov[cnt].iov_base = (uint8_t *)q->payload + skip;
-				iov[cnt].iov_len = q->len - skip;
-				total += iov[cnt].iov_len;
-				skip = 0;
-				cnt++;
-			}
-		}
-		n = writev(r->fd, iov, cnt);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return 0;
-			return -errno;
-		}
-		fwd_relay_stats.to_host_bytes += (uint64_t)n;
-		r->to_host -= MIN((size_t)n, r->to_host);
-		to_host_total -= MIN((size_t)n, to_host_total);
-		/* Acknowledge to lwIP exactly what the host took. */
-		for (size_t left = (size_t)n; left;) {
-			u16_t chunk = (u16_t)MIN(left, (size_t)0xffff);
-
-			if (r->pcb)
-				tcp_recved(r->pcb, chunk);
-			left -= chunk;
-		}
-		r->output = true;
-		r->qoff += (size_t)n;
-		while (r->qlen && r->qoff >= r->q[r->qhead]->tot_len) {
-			r->qoff -= r->q[r->qhead]->tot_len;
-			pbuf_free(r->q[r->qhead]);
-			r->qhead = (r->qhead + 1) % r->qcap;
-			r->qlen--;
-		}
-		if ((size_t)n < total)
-			return 0;
-	}
-	return 0;
-}
-
-/* --- host -> guest -------------------------------------------------------------- */
-
-/* Queue @len bytes into lwIP. Return: bytes taken (may be fewer). */
-static size_t push_to_lwip(struct fwd_relay *r, const uint8_t *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		size_t room = tcp_sndbuf(r->pcb);
-		u16_t chunk = (u16_t)MIN(MIN(len - done, room), (size_t)0xffff);
-
-		if (!chunk)
-			break;
-		if (tcp_write(r->pcb, buf + done, chunk,
-			      TCP_WRITE_FLAG_COPY |
-				      (done + chunk < len ? TCP_WRITE_FLAG_MORE : 0)) != ERR_OK)
-			break;
-		done += chunk;
-	}
-	if (done) {
-		r->output = true;
-		r->in_lwip += done;
-		to_guest_total += done;
-		fwd_relay_stats.to_guest_bytes += done;
-	}
-	return done;
-}
-
-static int stage_keep(struct fwd_relay *r, const uint8_t *buf, size_t len)
-{
-	if (!len)
-		return 0;
-	if (!r->stage) {
-		r->stage = malloc(RELAY_READ_MAX);
-		if (!r->stage)
-			return -ENOMEM;
-	}
-	memcpy(r->stage, buf, len);
-	r->stage_len = len;
-	r->stage_off = 0;
-	return 0;
-}
-
-/* Retry staged bytes. Return: true when nothing is staged any more. */
-static bool stage_flush(struct fwd_relay *r)
-{
-	if (r->stage_off < r->stage_len)
-		r->stage_off +=
-			push_to_lwip(r, r->stage + r->stage_off, r->stage_len - r->stage_off);
-	if (r->stage_off < r->stage_len)
-		return false;
-	r->stage_len = r->stage_off = 0;
-	return true;
-}
-
-/* Read from the host while lwIP has room. Return: 0 or -errno (fatal). */
-static int read_from_host(struct fwd_relay *r)
-{
-	size_t budget = FWD_RELAY_READ_BUDGET;
-
-	if (!stage_flush(r))
-		return 0;
-	while (budget && !r->host_eof) {
-		size_t room = MIN(MIN((size_t)tcp_sndbuf(r->pcb), sizeof(readbuf)), budget_room(r));
-		size_t took;
-		ssize_t n;
-
-		if (!room) {
-			if (tcp_sndbuf(r->pcb))
-				starve(r);
-			break;
-		}
-		n = read(r->fd, readbuf, MIN(room, budget));
-		if (n == 0) {
-			r->host_eof = true;
-			break;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			return -errno;
-		}
-		budget -= (size_t)n;
-		took = push_to_lwip(r, readbuf, (size_t)n);
-		if (took < (size_t)n) {
-			if (stage_keep(r, readbuf + took, (size_t)n - took) < 0)
-				return -ENOMEM;
-			break;
-		}
-	}
-	mark_dirty(r);
-	return 0;
-}
-
 static void update_events(struct fwd_relay *r)
 {
-	uint32_t want = 0;
-
-	if (r->fd < 0 || r->ref.dead)
-		return;
-	if (r->state == RS_OPEN && r->pcb) {
-		if (!r->host_eof && r->stage_off >= r->stage_len && tcp_sndbuf(r->pcb) > 0 &&
-		    budget_room(r) > 0)
-			want |= EPOLLIN;
-		if (r->qlen)
-			want |= EPOLLOUT;
-	}
-	if (want == r->events)
-		return;
-	if (!r->events) {
-		if (loop_add(&vg->loop, r->fd, want, &r->ref) < 0)
-			return;
-	} else if (!want) {
-		loop_del(&vg->loop, r->fd);
-	} else {
-		loop_mod(&vg->loop, r->fd, want, &r->ref);
-	}
-	r->events = want;
-}
-
-/* Advance the half-closes once the queues are empty; end the relay when both are done. */
-static void progress_close(struct fwd_relay *r)
-{
-	if (r->guest_fin && !r->qlen && !r->host_shut && r->fd >= 0) {
-		shutdown(r->fd, SHUT_WR);
-		r->host_shut = true;
-	}
-	if (r->host_eof && r->stage_off >= r->stage_len && !r->lwip_shut && r->pcb) {
-		if (tcp_shutdown(r->pcb, 0, 1) == ERR_OK)
-			r->lwip_shut = true;
-	}
-	if (r->host_shut && r->lwip_shut)
-		relay_kill(r, false);
+	if (!r->ref.dead)
+		tcp_relay_set_events(&r->rl, r->state == RS_OPEN ? tcp_relay_want(&r->rl) : 0,
+				     &r->ref);
 }
 
 /* --- lwIP callbacks ----------------------------------------------------------- */
@@ -522,22 +211,11 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		return ERR_OK;
 	}
 	if (!p) {
-		r->guest_fin = true;
+		r->rl.guest_fin = true;
 		mark_dirty(r);
 		return ERR_OK;
 	}
-	/* Over the budget with data already waiting: lwIP keeps the segment
-	 * and offers it again. */
-	if (to_host_total >= FWD_RELAY_BUDGET && r->to_host) {
-		fwd_relay_stats.throttled++;
-		return ERR_MEM;
-	}
-	if (queue_push(r, p) < 0)
-		return ERR_MEM;
-	r->to_host += p->tot_len;
-	to_host_total += p->tot_len;
-	mark_dirty(r);
-	return ERR_OK;
+	return tcp_relay_recv(&r->rl, p);
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
@@ -547,11 +225,7 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	(void)pcb;
 	if (!r || r->ref.dead)
 		return ERR_OK;
-	len = (u16_t)MIN((size_t)len, r->in_lwip);
-	r->in_lwip -= len;
-	to_guest_total -= MIN((size_t)len, to_guest_total);
-	mark_dirty(r);
-	feed_starved();
+	tcp_relay_sent(&r->rl, len);
 	return ERR_OK;
 }
 
@@ -562,7 +236,7 @@ static void on_err(void *arg, err_t err)
 	if (!r || r->ref.dead)
 		return;
 	/* The PCB is gone already: guest RST, or lwIP gave up. */
-	r->pcb = NULL;
+	r->rl.pcb = NULL;
 	if (r->state == RS_CONNECTING) {
 		fwd_relay_stats.refused++;
 		log_debug(COMP, "connect into the guest failed (lwIP error %d)", (int)err);
@@ -574,7 +248,7 @@ static void on_err(void *arg, err_t err)
 
 static void pcb_setup(struct fwd_relay *r, struct tcp_pcb *pcb)
 {
-	r->pcb = pcb;
+	r->rl.pcb = pcb;
 	tcp_arg(pcb, r);
 	tcp_recv(pcb, on_recv);
 	tcp_sent(pcb, on_sent);
@@ -694,7 +368,7 @@ int fwd_relay_accepted(struct fwd_relay_group *g, int fd, struct tcp_pcb *pcb)
 	struct fwd_relay *r = relay_new(g, fd);
 
 	if (!r) {
-		pcb_detach(pcb);
+		tcp_relay_detach_pcb(pcb);
 		tcp_abort(pcb);
 		close(fd);
 		return -ENOMEM;
@@ -718,14 +392,11 @@ void fwd_relay_handle(struct loop_ref *ref, uint32_t events)
 	struct fwd_relay *r = container_of(ref, struct fwd_relay, ref);
 	int rc = 0;
 
-	if (r->state != RS_OPEN || !r->pcb) {
+	if (r->state != RS_OPEN || !r->rl.pcb) {
 		update_events(r);
 		return;
 	}
-	if (events & EPOLLOUT)
-		rc = flush_to_host(r);
-	if (!rc && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		rc = read_from_host(r);
+	rc = tcp_relay_ready(&r->rl, events);
 	if (rc < 0) {
 		fwd_relay_stats.resets_from_host++;
 		log_debug(COMP, "host side of a relay: %s", strerror(-rc));
@@ -744,36 +415,18 @@ void fwd_relay_flush(void)
 		flush_list = r->dnext;
 		r->dirty = false;
 		r->dnext = NULL;
-		if (r->ref.dead || r->state != RS_OPEN || !r->pcb || r->fd < 0)
+		if (r->ref.dead || r->state != RS_OPEN || !r->rl.pcb || r->rl.fd < 0)
 			continue;
-		if (r->qlen)
-			rc = flush_to_host(r);
-		if (!rc && !r->host_eof && stage_flush(r) && tcp_sndbuf(r->pcb) > 0 &&
-		    !(r->events & EPOLLIN))
-			rc = read_from_host(r);
+		rc = tcp_relay_pump(&r->rl);
 		if (rc < 0) {
 			fwd_relay_stats.resets_from_host++;
 			relay_kill(r, true);
 			continue;
 		}
-		/* read_from_host() may have marked it again: this pass covers it. */
-		if (r->dirty) {
-			struct fwd_relay **pp;
-
-			for (pp = &flush_list; *pp; pp = &(*pp)->dnext) {
-				if (*pp == r) {
-					*pp = r->dnext;
-					break;
-				}
-			}
-			r->dirty = false;
-			r->dnext = NULL;
+		if (tcp_relay_progress_close(&r->rl)) {
+			relay_kill(r, false);
+			continue;
 		}
-		if (r->output && r->pcb) {
-			tcp_output(r->pcb);
-			r->output = false;
-		}
-		progress_close(r);
 		update_events(r);
 	}
 }
@@ -784,6 +437,5 @@ void fwd_relay_fini(void)
 	while (all_list)
 		relay_kill(all_list, true);
 	flush_list = NULL;
-	starved_list = NULL;
 	nconnecting = 0;
 }

@@ -26,7 +26,6 @@
 /* A connect into the guest that has no answer after this is given up. */
 #define FWD_RELAY_CONNECT_MS 10000
 /* Bytes read from one host socket per wake-up before serving others. */
-#define FWD_RELAY_READ_BUDGET (256 * 1024)
 /* Memory bound over all relays, each direction (see forward_relay.c). */
 #define FWD_RELAY_BUDGET (64u * 1024 * 1024)
 

@@ -36,14 +36,9 @@
  * the guest; SO_LINGER 0 makes close() send RST to the host) and frees the
  * flow at once (lwIP frees an aborted PCB immediately).
  *
- * Back-pressure, both ways, without unbounded queues:
- *   guest -> host: lwIP's recv callback queues the pbufs; they are written
- *     to the host socket (one writev per flow per loop iteration) and only
- *     the bytes the host socket took are acknowledged to lwIP with
- *     tcp_recved(), so the guest's window closes when the host is slow.
- *   host -> guest: the host socket is read only while tcp_sndbuf() has
- *     room; bytes tcp_write() refused (ERR_MEM: segment queue full) are
- *     staged and retried from the sent callback before reading more.
+ * The bytes move by tcp_relay.c's rules (back-pressure both ways without
+ * unbounded queues, half-closes, a memory budget of TCP_FLOW_BUDGET each
+ * direction over all flows); this file keeps the states and the DNAT.
  *
  * Limits: flows_max flows in total (derived from the open files limit:
  * each holds one socket) and as many per guest IP; mapped ports from
@@ -58,6 +53,7 @@
 #include "log.h"
 #include "lwip_inc.h"
 #include "sock.h"
+#include "tcp_relay.h"
 #include "util.h"
 #include "vgate.h"
 
@@ -74,7 +70,6 @@
 #define TCP_FLOW_BUCKETS 32768
 #define TCP_FLOW_SWEEP_MS 1000
 #define TCP_FLOW_HANDSHAKE_MS 10000
-#define TCP_FLOW_IOV_MAX 64
 #define TCP_FLOW_KEEPALIVE_MS 60000
 /*
  * Memory bound over all flows, each direction: bytes of host data queued
@@ -108,24 +103,11 @@ struct tcp_flow {
 	uint16_t gport, dport;	 /* host order */
 	uint16_t mport;
 	uint8_t gmac[6];
-	int fd;
-	uint32_t events;
-	struct tcp_pcb *listener, *pcb;
+	struct tcp_pcb *listener;
 	uint8_t *syn; /* held SYN frame while connecting */
 	size_t synlen;
 	uint64_t deadline;
-	bool guest_fin, host_eof, host_shut, lwip_shut, output;
-	/* guest -> host: queued pbuf chains */
-	struct pbuf **q;
-	unsigned qhead, qlen, qcap;
-	size_t qoff; /* bytes of the head chain already written */
-	/* host -> guest: bytes read but not taken by tcp_write */
-	uint8_t *stage;
-	size_t stage_len, stage_off;
-	size_t in_lwip; /* host bytes queued in lwIP, not yet acked by the guest */
-	size_t to_host; /* guest bytes queued for the host socket */
-	bool starved;	/* waiting for the to-guest budget */
-	struct tcp_flow *snext;
+	struct tcp_relay rl; /* the host socket, the PCB and the bytes between */
 };
 
 struct tcp_flow_stats tcp_flow_stats;
@@ -136,14 +118,18 @@ static struct tcp_flow *pending_list; /* CONNECTING and HANDSHAKE, oldest first 
 static struct tcp_flow *pending_tail;
 static struct tcp_flow *tw_list;
 static struct tcp_flow *flush_list;
-static struct tcp_flow *starved_list;
-static size_t to_guest_total, to_host_total;
-
-static void unstarve(struct tcp_flow *f);
+static void pool_wake(struct tcp_relay *r);
+static struct tcp_relay_pool pool = {
+	.budget = TCP_FLOW_BUDGET,
+	.min_chunk = TCP_FLOW_MIN_CHUNK,
+	.wake = pool_wake,
+	.to_host_bytes = &tcp_flow_stats.to_host_bytes,
+	.to_guest_bytes = &tcp_flow_stats.to_guest_bytes,
+	.throttled = &tcp_flow_stats.throttled,
+};
 static unsigned nflows, flows_cap;
 static uint16_t port_cursor = TCP_FLOW_PORT_MIN;
 static struct loop_timer sweep_timer;
-static uint8_t readbuf[65536];
 
 /* Per-guest flow counts: small open-addressing table. */
 #define GUESTS_MAX 1024
@@ -313,52 +299,6 @@ static void reset_held_syn(struct tcp_flow *f)
 
 /* --- flow lifetime ---------------------------------------------------------- */
 
-static void pcb_detach(struct tcp_pcb *pcb)
-{
-	tcp_arg(pcb, NULL);
-	tcp_recv(pcb, NULL);
-	tcp_sent(pcb, NULL);
-	tcp_err(pcb, NULL);
-	tcp_poll(pcb, NULL, 0);
-}
-
-static void close_fd(struct tcp_flow *f, bool reset)
-{
-	if (f->fd < 0)
-		return;
-	if (reset) {
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-		setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	}
-	if (f->events)
-		loop_del(&vg->loop, f->fd);
-	close(f->fd);
-	f->fd = -1;
-	f->events = 0;
-}
-
-static void drop_queues(struct tcp_flow *f)
-{
-	/* lwIP frees or keeps (closing PCB) its buffers; either way they no
-	 * longer count against the flows' budget. */
-	to_guest_total -= MIN(f->in_lwip, to_guest_total);
-	to_host_total -= MIN(f->to_host, to_host_total);
-	f->in_lwip = f->to_host = 0;
-	unstarve(f);
-	while (f->qlen) {
-		pbuf_free(f->q[f->qhead]);
-		f->qhead = (f->qhead + 1) % f->qcap;
-		f->qlen--;
-	}
-	free(f->q);
-	f->q = NULL;
-	f->qcap = 0;
-	free(f->stage);
-	f->stage = NULL;
-	f->stage_len = f->stage_off = 0;
-}
-
 /* Forget the flow entirely: mapping, tuple, memory. */
 static void flow_free(struct tcp_flow *f)
 {
@@ -368,14 +308,14 @@ static void flow_free(struct tcp_flow *f)
 	hash_remove(f);
 	if (by_port[f->mport] == f)
 		by_port[f->mport] = NULL;
-	close_fd(f, false);
+	tcp_relay_close_fd(&f->rl, false);
 	if (f->listener) {
 		tcp_accept(f->listener, NULL);
 		tcp_arg(f->listener, NULL);
 		tcp_close(f->listener);
 		f->listener = NULL;
 	}
-	drop_queues(f);
+	tcp_relay_drop(&f->rl);
 	free(f->syn);
 	if (gc && *gc)
 		(*gc)--;
@@ -403,308 +343,51 @@ static void flow_free(struct tcp_flow *f)
  */
 static void flow_abort(struct tcp_flow *f)
 {
-	if (f->pcb) {
-		struct tcp_pcb *pcb = f->pcb;
+	if (f->rl.pcb) {
+		struct tcp_pcb *pcb = f->rl.pcb;
 
-		pcb_detach(pcb);
-		f->pcb = NULL;
+		tcp_relay_detach_pcb(pcb);
+		f->rl.pcb = NULL;
 		tcp_abort(pcb);
 	}
-	close_fd(f, true);
+	tcp_relay_close_fd(&f->rl, true);
 	flow_free(f);
 }
 
 /* Both directions are done: give the PCB to lwIP, keep the mapping. */
 static void flow_finish(struct tcp_flow *f)
 {
-	close_fd(f, false);
-	drop_queues(f);
-	if (f->pcb) {
-		struct tcp_pcb *pcb = f->pcb;
+	tcp_relay_close_fd(&f->rl, false);
+	tcp_relay_drop(&f->rl);
+	if (f->rl.pcb) {
+		struct tcp_pcb *pcb = f->rl.pcb;
 
-		pcb_detach(pcb);
-		f->pcb = NULL;
+		tcp_relay_detach_pcb(pcb);
+		f->rl.pcb = NULL;
 		if (tcp_close(pcb) != ERR_OK)
 			tcp_abort(pcb);
 	}
 	set_state(f, TF_TIME_WAIT);
 }
 
-/* --- guest -> host ----------------------------------------------------------- */
-
-static int queue_push(struct tcp_flow *f, struct pbuf *p)
+static void update_events(struct tcp_flow *f)
 {
-	if (f->qlen == f->qcap) {
-		unsigned ncap = f->qcap ? f->qcap * 2 : 8;
-		struct pbuf **nq = malloc(ncap * sizeof(struct pbuf *));
-
-		if (!nq)
-			return -ENOMEM;
-		for (unsigned i = 0; i < f->qlen; i++)
-			nq[i] = f->q[(f->qhead + i) % f->qcap];
-		free(f->q);
-		f->q = nq;
-		f->qcap = ncap;
-		f->qhead = 0;
-	}
-	f->q[(f->qhead + f->qlen) % f->qcap] = p;
-	f->qlen++;
-	return 0;
+	tcp_relay_set_events(&f->rl, f->state == TF_CONNECTING ? EPOLLOUT : tcp_relay_want(&f->rl),
+			     &f->ref);
 }
 
-static void update_events(struct tcp_flow *f);
-
-/* Write queued guest bytes to the host socket. Return: 0, or -errno (fatal). */
-static int flush_to_host(struct tcp_flow *f)
+static void pool_wake(struct tcp_relay *r)
 {
-	while (f->qlen) {
-		struct iovec iov[TCP_FLOW_IOV_MAX];
-		int cnt = 0;
-		size_t skip = f->qoff, total = 0;
-		ssize_t n;
-
-		for (unsigned i = 0; i < f->qlen && cnt < TCP_FLOW_IOV_MAX; i++) {
-			for (struct pbuf *q = f->q[(f->qhead + i) % f->qcap];
-			     q && cnt < TCP_FLOW_IOV_MAX; q = q->next) {
-				if (skip >= q->len) {
-					skip -= q->len;
-					continue;
-				}
-				iov[cnt].iov_base = (uint8_t *)q->payload + skip;
-				iov[cnt].iov_len = q->len - skip;
-				total += iov[cnt].iov_len;
-				skip = 0;
-				cnt++;
-			}
-		}
-		n = writev(f->fd, iov, cnt);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return 0;
-			return -errno;
-		}
-		tcp_flow_stats.to_host_bytes += (uint64_t)n;
-		f->to_host -= MIN((size_t)n, f->to_host);
-		to_host_total -= MIN((size_t)n, to_host_total);
-		/* Acknowledge to lwIP exactly what the host took. */
-		for (size_t left = (size_t)n; left;) {
-			u16_t chunk = (u16_t)MIN(left, (size_t)0xffff);
-
-			if (f->pcb)
-				tcp_recved(f->pcb, chunk);
-			left -= chunk;
-		}
-		f->output = true;
-		f->qoff += (size_t)n;
-		while (f->qlen && f->qoff >= f->q[f->qhead]->tot_len) {
-			f->qoff -= f->q[f->qhead]->tot_len;
-			pbuf_free(f->q[f->qhead]);
-			f->qhead = (f->qhead + 1) % f->qcap;
-			f->qlen--;
-		}
-		if ((size_t)n < total)
-			return 0;
-	}
-	return 0;
+	mark_dirty(container_of(r, struct tcp_flow, rl));
 }
 
-/* --- host -> guest ------------------------------------------------------------- */
-
-/* How much more host data @f may queue in lwIP under the global budget. */
-static size_t budget_room(const struct tcp_flow *f)
+/* The host sent EOF (seen by the relay): the state follows. */
+static void note_host_eof(struct tcp_flow *f)
 {
-	if (to_guest_total < TCP_FLOW_BUDGET)
-		return TCP_FLOW_BUDGET - to_guest_total;
-	return f->in_lwip < TCP_FLOW_MIN_CHUNK ? TCP_FLOW_MIN_CHUNK - f->in_lwip : 0;
-}
-
-static void starve(struct tcp_flow *f)
-{
-	if (f->starved)
-		return;
-	f->starved = true;
-	f->snext = starved_list;
-	starved_list = f;
-	tcp_flow_stats.throttled++;
-}
-
-/* Budget freed: let every starved flow read again. */
-static void feed_starved(void)
-{
-	while (starved_list && to_guest_total < TCP_FLOW_BUDGET) {
-		struct tcp_flow *f = starved_list;
-
-		starved_list = f->snext;
-		f->snext = NULL;
-		f->starved = false;
-		mark_dirty(f);
-	}
-}
-
-static void unstarve(struct tcp_flow *f)
-{
-	struct tcp_flow **pp;
-
-	if (!f->starved)
-		return;
-	for (pp = &starved_list; *pp; pp = &(*pp)->snext) {
-		if (*pp == f) {
-			*pp = f->snext;
-			break;
-		}
-	}
-	f->starved = false;
-}
-
-/* Queue @len bytes into lwIP. Return: bytes taken (may be fewer). */
-static size_t push_to_lwip(struct tcp_flow *f, const uint8_t *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		size_t room = tcp_sndbuf(f->pcb);
-		u16_t chunk = (u16_t)MIN(MIN(len - done, room), (size_t)0xffff);
-
-		if (!chunk)
-			break;
-		if (tcp_write(f->pcb, buf + done, chunk,
-			      TCP_WRITE_FLAG_COPY |
-				      (done + chunk < len ? TCP_WRITE_FLAG_MORE : 0)) != ERR_OK)
-			break;
-		done += chunk;
-	}
-	if (done) {
-		f->output = true;
-		f->in_lwip += done;
-		to_guest_total += done;
-		tcp_flow_stats.to_guest_bytes += done;
-	}
-	return done;
-}
-
-static int stage_keep(struct tcp_flow *f, const uint8_t *buf, size_t len)
-{
-	if (!len)
-		return 0;
-	if (!f->stage) {
-		f->stage = malloc(sizeof(readbuf));
-		if (!f->stage)
-			return -ENOMEM;
-	}
-	memcpy(f->stage, buf, len);
-	f->stage_len = len;
-	f->stage_off = 0;
-	return 0;
-}
-
-/* Retry staged bytes. Return: true when nothing is staged any more. */
-static bool stage_flush(struct tcp_flow *f)
-{
-	if (f->stage_off < f->stage_len)
-		f->stage_off +=
-			push_to_lwip(f, f->stage + f->stage_off, f->stage_len - f->stage_off);
-	if (f->stage_off < f->stage_len)
-		return false;
-	f->stage_len = f->stage_off = 0;
-	return true;
-}
-
-static void host_eof(struct tcp_flow *f)
-{
-	f->host_eof = true;
 	if (f->state == TF_ESTABLISHED)
 		set_state(f, TF_HOST_CLOSED);
 	else if (f->state == TF_GUEST_CLOSED)
 		set_state(f, TF_CLOSING);
-	mark_dirty(f);
-}
-
-/* Read from the host while lwIP has room. Return: 0, or -errno (fatal). */
-static int read_from_host(struct tcp_flow *f)
-{
-	size_t budget = TCP_FLOW_READ_BUDGET;
-
-	if (!stage_flush(f))
-		return 0;
-	while (budget && !f->host_eof) {
-		size_t room = MIN(MIN((size_t)tcp_sndbuf(f->pcb), sizeof(readbuf)), budget_room(f));
-		ssize_t n;
-		size_t took;
-
-		if (!room) {
-			if (tcp_sndbuf(f->pcb))
-				starve(f);
-			break;
-		}
-		n = read(f->fd, readbuf, MIN(room, budget));
-		if (n == 0) {
-			host_eof(f);
-			break;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			return -errno;
-		}
-		budget -= (size_t)n;
-		took = push_to_lwip(f, readbuf, (size_t)n);
-		if (took < (size_t)n) {
-			if (stage_keep(f, readbuf + took, (size_t)n - took) < 0)
-				return -ENOMEM;
-			break;
-		}
-	}
-	/* No mark_dirty() here: the caller is either the flush pass itself or
-	 * tcp_flow_handle(), which queues the flow; re-queueing from the flush
-	 * pass would spin on a flow waiting for the budget. */
-	return 0;
-}
-
-static void update_events(struct tcp_flow *f)
-{
-	uint32_t want = 0;
-
-	if (f->fd < 0)
-		return;
-	if (f->state == TF_CONNECTING) {
-		want = EPOLLOUT;
-	} else if (f->pcb) {
-		if (!f->host_eof && f->stage_off >= f->stage_len && tcp_sndbuf(f->pcb) > 0 &&
-		    budget_room(f) > 0)
-			want |= EPOLLIN;
-		if (f->qlen)
-			want |= EPOLLOUT;
-	}
-	if (want == f->events)
-		return;
-	if (!f->events)
-		loop_add(&vg->loop, f->fd, want, &f->ref);
-	else if (!want)
-		loop_del(&vg->loop, f->fd);
-	else
-		loop_mod(&vg->loop, f->fd, want, &f->ref);
-	f->events = want;
-}
-
-/* Advance half-closes once queues drained. */
-static void progress_close(struct tcp_flow *f)
-{
-	if (f->guest_fin && !f->qlen && !f->host_shut && f->fd >= 0) {
-		shutdown(f->fd, SHUT_WR);
-		f->host_shut = true;
-	}
-	if (f->host_eof && f->stage_off >= f->stage_len && !f->lwip_shut && f->pcb) {
-		if (tcp_shutdown(f->pcb, 0, 1) == ERR_OK) {
-			f->lwip_shut = true;
-			f->output = true;
-		}
-	}
-	if (f->host_shut && f->lwip_shut)
-		flow_finish(f);
 }
 
 /* --- lwIP callbacks --------------------------------------------------------------- */
@@ -725,7 +408,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		return ERR_OK;
 	}
 	if (!p) {
-		f->guest_fin = true;
+		f->rl.guest_fin = true;
 		if (f->state == TF_ESTABLISHED)
 			set_state(f, TF_GUEST_CLOSED);
 		else if (f->state == TF_HOST_CLOSED)
@@ -733,19 +416,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		mark_dirty(f);
 		return ERR_OK;
 	}
-	/* Over the budget with data already waiting: lwIP keeps the segment
-	 * and offers it again (and drops what the guest sends meanwhile, so
-	 * the guest backs off). */
-	if (to_host_total >= TCP_FLOW_BUDGET && f->to_host) {
-		tcp_flow_stats.throttled++;
-		return ERR_MEM;
-	}
-	if (queue_push(f, p) < 0)
-		return ERR_MEM; /* lwIP keeps p and offers it again */
-	f->to_host += p->tot_len;
-	to_host_total += p->tot_len;
-	mark_dirty(f);
-	return ERR_OK;
+	return tcp_relay_recv(&f->rl, p);
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
@@ -755,11 +426,7 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	(void)pcb;
 	if (!f)
 		return ERR_OK;
-	len = (u16_t)MIN((size_t)len, f->in_lwip);
-	f->in_lwip -= len;
-	to_guest_total -= len;
-	mark_dirty(f); /* room again: retry staged bytes, read more */
-	feed_starved();
+	tcp_relay_sent(&f->rl, len);
 	return ERR_OK;
 }
 
@@ -770,10 +437,10 @@ static void on_err(void *arg, err_t err)
 	if (!f)
 		return;
 	/* The PCB is gone (guest RST, or lwIP gave up). */
-	f->pcb = NULL;
+	f->rl.pcb = NULL;
 	if (err == ERR_RST)
 		tcp_flow_stats.resets_from_guest++;
-	close_fd(f, true);
+	tcp_relay_close_fd(&f->rl, true);
 	flow_free(f);
 }
 
@@ -783,7 +450,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 
 	if (!f || err != ERR_OK || !newpcb)
 		return ERR_VAL;
-	f->pcb = newpcb;
+	f->rl.pcb = newpcb;
 	tcp_arg(newpcb, f);
 	tcp_recv(newpcb, on_recv);
 	tcp_sent(newpcb, on_sent);
@@ -911,13 +578,13 @@ fail:
 
 static void flow_connect_done(struct tcp_flow *f)
 {
-	int r = sock_connect_result(f->fd);
+	int r = sock_connect_result(f->rl.fd);
 
 	if (r < 0) {
 		tcp_flow_stats.refused_host++;
 		log_debug(COMP, "connect to port %u: %s", f->dport, strerror(-r));
 		reset_held_syn(f);
-		close_fd(f, false);
+		tcp_relay_close_fd(&f->rl, false);
 		flow_free(f);
 		return;
 	}
@@ -979,7 +646,7 @@ static void new_flow(const uint8_t *frame, size_t len, const struct eth_view *e,
 	memcpy(f->syn, frame, len);
 	f->synlen = len;
 	f->ref.kind = REF_TCP_FLOW;
-	f->fd = fd;
+	tcp_relay_init(&f->rl, &pool, fd);
 	f->gip = ip->src;
 	f->dip = ip->dst;
 	f->real = real;
@@ -1033,7 +700,7 @@ void tcp_flow_input(const uint8_t *frame, size_t len, const struct eth_view *e,
 	switch (f->state) {
 	case TF_CONNECTING:
 		if (t.flags & TCPF_RST) {
-			close_fd(f, false);
+			tcp_relay_close_fd(&f->rl, false);
 			flow_free(f);
 		}
 		/* SYN retransmissions are absorbed: the first one is held. */
@@ -1065,15 +732,14 @@ void tcp_flow_handle(struct loop_ref *ref, uint32_t events)
 		flow_connect_done(f);
 		return;
 	}
-	if (!f->pcb) {
+	if (!f->rl.pcb) {
 		/* HANDSHAKE: nothing to do with the host yet. */
 		update_events(f);
 		return;
 	}
-	if (events & EPOLLOUT)
-		r = flush_to_host(f);
-	if (!r && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		r = read_from_host(f);
+	r = tcp_relay_ready(&f->rl, events);
+	if (f->rl.host_eof)
+		note_host_eof(f);
 	if (r < 0) {
 		tcp_flow_stats.resets_from_host++;
 		log_debug(COMP, "host side of port %u: %s", f->mport, strerror(-r));
@@ -1092,23 +758,18 @@ void tcp_flow_flush(void)
 		flush_list = f->dnext;
 		f->dirty = false;
 		f->dnext = NULL;
-		if (!f->pcb || f->fd < 0)
+		if (!f->rl.pcb || f->rl.fd < 0)
 			continue;
-		if (f->qlen)
-			r = flush_to_host(f);
-		if (!r && !f->host_eof && stage_flush(f) && tcp_sndbuf(f->pcb) > 0 &&
-		    (f->events & EPOLLIN) == 0)
-			r = read_from_host(f);
+		r = tcp_relay_pump(&f->rl);
 		if (r < 0) {
 			tcp_flow_stats.resets_from_host++;
 			flow_abort(f);
 			continue;
 		}
-		if (f->output && f->pcb) {
-			tcp_output(f->pcb);
-			f->output = false;
-		}
-		progress_close(f);
+		if (f->rl.host_eof)
+			note_host_eof(f);
+		if (tcp_relay_progress_close(&f->rl))
+			flow_finish(f);
 		if (f->state != TF_TIME_WAIT)
 			update_events(f);
 	}
@@ -1134,7 +795,7 @@ static void sweep(struct loop_timer *t)
 		if (f->state == TF_CONNECTING) {
 			tcp_flow_stats.timeouts++;
 			reset_held_syn(f);
-			close_fd(f, false);
+			tcp_relay_close_fd(&f->rl, false);
 			flow_free(f);
 		} else {
 			flow_abort(f);
@@ -1174,12 +835,12 @@ void tcp_flow_fini(void)
 	for (unsigned i = 0; i < TCP_FLOW_BUCKETS; i++) {
 		for (struct tcp_flow *f = buckets[i], *next; f; f = next) {
 			next = f->hnext;
-			if (f->pcb) {
-				pcb_detach(f->pcb);
-				tcp_abort(f->pcb);
-				f->pcb = NULL;
+			if (f->rl.pcb) {
+				tcp_relay_detach_pcb(f->rl.pcb);
+				tcp_abort(f->rl.pcb);
+				f->rl.pcb = NULL;
 			}
-			close_fd(f, true);
+			tcp_relay_close_fd(&f->rl, true);
 			flow_free(f);
 		}
 	}

@@ -17,8 +17,6 @@
  * services, then the ports forward_relay.c connects into guests from). */
 #define TCP_FLOW_PORT_MIN 16384
 #define TCP_FLOW_PORT_MAX 65535
-/* Bytes read from a host socket per wake-up before serving others. */
-#define TCP_FLOW_READ_BUDGET (256 * 1024)
 
 struct tcp_flow_stats {
 	uint64_t opened, closed, active, connecting;
