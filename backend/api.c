@@ -52,6 +52,7 @@
 #include "api_json.h"
 #include "dhcp_server.h"
 #include "dns_server.h"
+#include "forward.h"
 #include "gateway.h"
 #include "icmp_relay.h"
 #include "log.h"
@@ -305,6 +306,21 @@ static int route_leases(const struct api_request *req, struct api_reply *rep)
 			   CT_JSON);
 }
 
+static int route_flows(const struct api_request *req, struct api_reply *rep)
+{
+	struct api_flows *f = api_json_flows_begin();
+
+	(void)req;
+	if (!f)
+		return reply_built(rep, -ENOMEM, CT_JSON);
+	tcp_flow_foreach(api_json_flow, f);
+	udp_flow_foreach(api_json_flow, f);
+	icmp_relay_foreach(api_json_flow, f);
+	forward_foreach(api_json_flow, f);
+	http_port_foreach(api_json_flow, f);
+	return reply_built(rep, api_json_flows_end(f, &rep->body), CT_JSON);
+}
+
 static int route_nat(const struct api_request *req, struct api_reply *rep)
 {
 	(void)req;
@@ -345,6 +361,7 @@ static const struct api_route builtin_routes[] = {
 	{ "/v1/version", API_ROUTE_GET, route_version },
 	{ "/v1/ports", API_ROUTE_GET, route_ports },
 	{ "/v1/leases", API_ROUTE_GET, route_leases },
+	{ "/v1/flows", API_ROUTE_GET, route_flows },
 	{ "/v1/nat", API_ROUTE_GET, route_nat },
 	{ "/v1/egress", API_ROUTE_GET, route_egress },
 	{ "/metrics", API_ROUTE_GET, route_metrics },

@@ -43,6 +43,9 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+/* GET /v1/flows lists at most this many flows (the first ones walked). */
+#define API_FLOWS_MAX 65536
+
 /* A zone object needs 3 levels ({"Records":[{...}]}); allow some slack. */
 #define API_JSON_DEPTH_MAX 16
 
@@ -796,4 +799,79 @@ void api_dns_zone_free(struct dns_zone *zone)
 			regfree(&zone->records[i].re);
 	free(zone->records);
 	memset(zone, 0, sizeof(*zone));
+}
+
+/* --- GET /v1/flows ---------------------------------------------------------------- */
+
+struct api_flows {
+	struct jw w;
+	unsigned n;
+};
+
+struct api_flows *api_json_flows_begin(void)
+{
+	struct api_flows *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	if (jw_open(&f->w) < 0) {
+		free(f);
+		return NULL;
+	}
+	jw_array_open(&f->w);
+	return f;
+}
+
+/* "ip:port" (@port < 0: "ip"), or "" when @ip is 0 (not applicable). */
+static void jw_key_endpoint(struct jw *w, const char *k, uint32_t ip, int port)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN + 8] = "";
+
+	if (ip) {
+		fmt_ip4(ip, a);
+		if (port >= 0)
+			snprintf(b, sizeof(b), "%s:%d", a, port);
+		else
+			snprintf(b, sizeof(b), "%s", a);
+	}
+	jw_key_str(w, k, b);
+}
+
+void api_json_flow(const struct flow_info *fi, void *arg)
+{
+	struct api_flows *f = arg;
+	struct jw *w = &f->w;
+	bool icmp = !strcmp(fi->proto, "icmp");
+	bool outbound = !strcmp(fi->kind, "outbound");
+
+	if (f->n >= API_FLOWS_MAX)
+		return;
+	f->n++;
+	jw_map_open(w);
+	jw_key_str(w, "proto", fi->proto);
+	jw_key_str(w, "kind", fi->kind);
+	jw_key_endpoint(w, "guest", fi->gip, icmp ? -1 : fi->gport);
+	jw_key_endpoint(w, "destination", outbound ? fi->dip : 0, icmp ? -1 : fi->dport);
+	jw_key_endpoint(w, "host", outbound ? fi->hip : 0, icmp ? -1 : fi->hport);
+	jw_key_str(w, "local", fi->local ? fi->local : "");
+	jw_key_str(w, "state", fi->state);
+	jw_key_u64(w, "to_host_bytes", fi->to_host_bytes);
+	jw_key_u64(w, "to_guest_bytes", fi->to_guest_bytes);
+	jw_key_u64(w, "age_ms", fi->age_ms);
+	jw_str(w, "idle_ms");
+	if (fi->idle_ms >= 0)
+		jw_u64(w, (uint64_t)fi->idle_ms);
+	else
+		JW(w, yajl_gen_null(w->g));
+	jw_map_close(w);
+}
+
+int api_json_flows_end(struct api_flows *f, char **out)
+{
+	int r;
+
+	jw_array_close(&f->w);
+	r = jw_finish(&f->w, out);
+	free(f);
+	return r;
 }

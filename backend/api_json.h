@@ -16,6 +16,7 @@
 #ifndef VGATE_API_JSON_H
 #define VGATE_API_JSON_H
 
+#include "flow_info.h"
 #include "dns_zone.h"
 #include "egress.h"
 #include "lease.h"
@@ -172,5 +173,20 @@ int api_json_parse_dns_zone(const char *body, size_t len, struct dns_zone *zone,
 
 /* api_dns_zone_free() - release what api_json_parse_dns_zone() put in @zone */
 void api_dns_zone_free(struct dns_zone *zone);
+
+/*
+ * GET /v1/flows: api_json_flows_begin(), then api_json_flow() as the
+ * visitor of every *_foreach() (arg: the struct api_flows), then
+ * api_json_flows_end(), which frees it. An array of objects, each with
+ * the same keys: proto, kind, guest, destination and host (outbound flows,
+ * else ""), local (forwards, else ""), state, to_host_bytes,
+ * to_guest_bytes, age_ms, idle_ms (udp and icmp, else null); at most
+ * API_FLOWS_MAX (65536) entries.
+ * Return (end): 0, -ENOMEM or -EINVAL; begin: NULL when out of memory.
+ */
+struct api_flows;
+struct api_flows *api_json_flows_begin(void);
+void api_json_flow(const struct flow_info *fi, void *arg);
+int api_json_flows_end(struct api_flows *f, char **out);
 
 #endif

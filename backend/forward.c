@@ -114,7 +114,8 @@ struct fwd_udp_flow {
 	struct sockaddr_storage client;
 	socklen_t clen;
 	uint16_t gport; /* source port on the gateway address */
-	uint64_t last_ms;
+	uint64_t last_ms, born_ms;
+	uint64_t to_host_bytes, to_guest_bytes;
 };
 
 struct fwd_stats fwd_stats;
@@ -202,6 +203,7 @@ static struct fwd_udp_flow *udp_flow_get(struct forward *fw, const struct sockad
 		return NULL;
 	}
 	fl->fw = fw;
+	fl->born_ms = now_ms();
 	memcpy(&fl->client, from, flen);
 	fl->clen = flen;
 	fl->next = fw->flows;
@@ -265,6 +267,7 @@ static void udp_from_host(struct forward *fw)
 			continue;
 		}
 		fwd_stats.udp_to_guest++;
+		fl->to_guest_bytes += (uint64_t)n;
 		gateway_output(frame, (size_t)len);
 	}
 }
@@ -283,10 +286,12 @@ bool forward_udp_input(const struct eth_view *e, const struct ipv4_view *ip,
 		return false;
 	fl->last_ms = now_ms();
 	if (sendto(fl->fw->fd, u->payload, u->len, MSG_DONTWAIT, (struct sockaddr *)&fl->client,
-		   fl->clen) < 0)
+		   fl->clen) < 0) {
 		fwd_stats.udp_dropped++;
-	else
+	} else {
 		fwd_stats.udp_to_host++;
+		fl->to_host_bytes += u->len;
+	}
 	return true;
 }
 
@@ -519,6 +524,35 @@ void forward_handle(struct loop_ref *ref, uint32_t events)
 	default:
 		break;
 	}
+}
+
+void forward_foreach(flow_visit_fn fn, void *arg)
+{
+	static const struct flow_info gateway_api = { .kind = "gateway", .local = "gateway:80" };
+	uint64_t now = now_ms();
+
+	for (unsigned i = 0; i < table.n; i++) {
+		const struct fwd_spec *s = &table.v[i]->spec;
+		const struct forward *fw = table.v[i]->owner;
+		struct flow_info fi = { .kind = "forward", .local = s->local };
+
+		if (s->proto != FWD_UDP) {
+			fwd_relay_group_foreach(&fw->conns, &fi, fn, arg);
+			continue;
+		}
+		for (const struct fwd_udp_flow *fl = fw->flows; fl; fl = fl->next) {
+			fi.proto = "udp";
+			fi.gip = s->rip;
+			fi.gport = s->rport;
+			fi.state = "active";
+			fi.to_host_bytes = fl->to_host_bytes;
+			fi.to_guest_bytes = fl->to_guest_bytes;
+			fi.age_ms = now > fl->born_ms ? now - fl->born_ms : 0;
+			fi.idle_ms = now > fl->last_ms ? (int64_t)(now - fl->last_ms) : 0;
+			fn(&fi, arg);
+		}
+	}
+	fwd_relay_group_foreach(&guest_api_conns, &gateway_api, fn, arg);
 }
 
 void forward_flush(void)

@@ -9,6 +9,7 @@
 #ifndef VGATE_FORWARD_H
 #define VGATE_FORWARD_H
 
+#include "flow_info.h"
 #include "loop.h"
 #include "net.h"
 
@@ -58,5 +59,9 @@ void forward_flush(void);
  */
 bool forward_udp_input(const struct eth_view *e, const struct ipv4_view *ip,
 		       const struct udp_view *u);
+
+/* Visit every forwarded connection or UDP client, and every guest
+ * connection to the in-network API (GET /v1/flows). */
+void forward_foreach(flow_visit_fn fn, void *arg);
 
 #endif

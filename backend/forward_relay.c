@@ -431,6 +431,34 @@ void fwd_relay_flush(void)
 	}
 }
 
+void fwd_relay_group_foreach(const struct fwd_relay_group *g, const struct flow_info *tmpl,
+			     flow_visit_fn fn, void *arg)
+{
+	uint64_t now = now_ms();
+
+	for (const struct fwd_relay *r = g->head; r; r = r->gnext) {
+		struct flow_info fi = *tmpl;
+
+		if (r->ref.dead)
+			continue;
+		fi.proto = "tcp";
+		if (r->rl.pcb) {
+			fi.gip = ip_addr_get_ip4_u32(&r->rl.pcb->remote_ip);
+			fi.gport = r->rl.pcb->remote_port;
+		}
+		fi.state = r->state == RS_CONNECTING	       ? "connecting"
+			   : r->rl.guest_fin && r->rl.host_eof ? "closing"
+			   : r->rl.guest_fin		       ? "guest_closed"
+			   : r->rl.host_eof		       ? "host_closed"
+							       : "established";
+		fi.to_host_bytes = r->rl.to_host_bytes;
+		fi.to_guest_bytes = r->rl.to_guest_bytes;
+		fi.age_ms = now > r->rl.born_ms ? now - r->rl.born_ms : 0;
+		fi.idle_ms = -1;
+		fn(&fi, arg);
+	}
+}
+
 void fwd_relay_fini(void)
 {
 	loop_timer_cancel(&vg->loop, &sweep_timer);

@@ -11,6 +11,7 @@
 #ifndef VGATE_FORWARD_RELAY_H
 #define VGATE_FORWARD_RELAY_H
 
+#include "flow_info.h"
 #include "loop.h"
 
 #include <stdbool.h>
@@ -78,6 +79,13 @@ void fwd_relay_handle(struct loop_ref *ref, uint32_t events);
 void fwd_relay_flush(void);
 
 /* Reset every relay (shutdown). */
+/*
+ * fwd_relay_group_foreach() - visit each live relay of @g as a copy of
+ * @tmpl (kind, local) with the guest's end, state, bytes and age filled in
+ */
+void fwd_relay_group_foreach(const struct fwd_relay_group *g, const struct flow_info *tmpl,
+			     flow_visit_fn fn, void *arg);
+
 void fwd_relay_fini(void);
 
 #endif

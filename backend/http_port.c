@@ -179,3 +179,10 @@ void http_port_head(struct port *p)
 	fd = port_take_fd(p, "handed to the HTTP API");
 	api_add_connection(fd, NULL, 0, true);
 }
+
+void http_port_foreach(flow_visit_fn fn, void *arg)
+{
+	static const struct flow_info tunnel = { .kind = "tunnel", .local = "/tunnel" };
+
+	fwd_relay_group_foreach(&tunnels, &tunnel, fn, arg);
+}

@@ -319,7 +319,9 @@ void icmp_relay_input(const struct eth_view *e, const struct ipv4_view *ip)
 		icmp_relay_stats.dropped++;
 		log_debug(COMP, "ping to %s: %s", inet_ntop(AF_INET, &s->real, a, sizeof(a)),
 			  strerror(errno));
+		return;
 	}
+	s->e.to_host_bytes += ip->len;
 }
 
 void icmp_relay_handle(struct loop_ref *ref, uint32_t events)
@@ -352,8 +354,25 @@ void icmp_relay_handle(struct loop_ref *ref, uint32_t events)
 			continue;
 		}
 		udp_flow_table_touch(&table, &s->e, now_ms());
+		s->e.to_guest_bytes += (uint64_t)n;
 		icmp_relay_stats.replies++;
 		gateway_output(frame, (size_t)len);
+	}
+}
+
+void icmp_relay_foreach(flow_visit_fn fn, void *arg)
+{
+	uint64_t now = now_ms();
+
+	for (struct udp_flow_entry *e = udp_flow_table_oldest(&table); e;
+	     e = udp_flow_table_newer(e)) {
+		const struct icmp_sock *s = container_of(e, struct icmp_sock, e);
+		struct flow_info fi;
+
+		udp_flow_table_info(e, now, &fi);
+		fi.proto = "icmp";
+		fi.hip = s->real;
+		fn(&fi, arg);
 	}
 }
 

@@ -15,6 +15,7 @@
 #ifndef VGATE_ICMP_RELAY_H
 #define VGATE_ICMP_RELAY_H
 
+#include "flow_info.h"
 #include "loop.h"
 #include "net.h"
 
@@ -56,5 +57,8 @@ void icmp_relay_handle(struct loop_ref *ref, uint32_t events);
 int icmp_relay_build_reply(uint8_t *out, size_t cap, const uint8_t dst_mac[6],
 			   const uint8_t src_mac[6], uint32_t from, uint32_t to, uint16_t id,
 			   const uint8_t *reply, size_t len);
+
+/* Visit every flow, least recently active first (GET /v1/flows). */
+void icmp_relay_foreach(flow_visit_fn fn, void *arg);
 
 #endif

@@ -775,6 +775,50 @@ void tcp_flow_flush(void)
 	}
 }
 
+/* --- listing ------------------------------------------------------------------------ */
+
+static const char *const state_names[] = {
+	[TF_CONNECTING] = "connecting",	  [TF_HANDSHAKE] = "handshake",
+	[TF_ESTABLISHED] = "established", [TF_GUEST_CLOSED] = "guest_closed",
+	[TF_HOST_CLOSED] = "host_closed", [TF_CLOSING] = "closing",
+	[TF_TIME_WAIT] = "time_wait",
+};
+
+static void visit(const struct tcp_flow *f, uint64_t now, flow_visit_fn fn, void *arg)
+{
+	struct flow_info fi = {
+		.proto = "tcp",
+		.kind = "outbound",
+		.gip = f->gip,
+		.gport = f->gport,
+		.dip = f->dip,
+		.dport = f->dport,
+		.hip = f->real,
+		.hport = f->dport,
+		.state = state_names[f->state],
+		.to_host_bytes = f->rl.to_host_bytes,
+		.to_guest_bytes = f->rl.to_guest_bytes,
+		.age_ms = now > f->rl.born_ms ? now - f->rl.born_ms : 0,
+		.idle_ms = -1,
+	};
+
+	fn(&fi, arg);
+}
+
+void tcp_flow_foreach(flow_visit_fn fn, void *arg)
+{
+	uint64_t now = now_ms();
+
+	/* TIME_WAIT flows may have left the hash (their tuple was reused):
+	 * they are walked on their own list. */
+	for (unsigned i = 0; i < TCP_FLOW_BUCKETS; i++)
+		for (const struct tcp_flow *f = buckets[i]; f; f = f->hnext)
+			if (f->state != TF_TIME_WAIT)
+				visit(f, now, fn, arg);
+	for (const struct tcp_flow *f = tw_list; f; f = f->lnext)
+		visit(f, now, fn, arg);
+}
+
 /* --- sweeps ------------------------------------------------------------------------ */
 
 static void mark_ports(struct tcp_pcb *list, uint8_t *bitmap)

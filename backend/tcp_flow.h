@@ -7,6 +7,7 @@
 #ifndef VGATE_TCP_FLOW_H
 #define VGATE_TCP_FLOW_H
 
+#include "flow_info.h"
 #include "loop.h"
 #include "net.h"
 
@@ -56,6 +57,9 @@ void tcp_flow_handle(struct loop_ref *ref, uint32_t events);
 
 /* After each loop iteration: push lwIP output, retry staged writes. */
 void tcp_flow_flush(void);
+
+/* Visit every flow (GET /v1/flows). */
+void tcp_flow_foreach(flow_visit_fn fn, void *arg);
 
 /* Current number of flows, and the cap. */
 unsigned tcp_flow_count(void);

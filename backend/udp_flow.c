@@ -323,6 +323,7 @@ void udp_flow_input(const struct eth_view *e, const struct ipv4_view *ip, const 
 	}
 	udp_flow_stats.tx_datagrams++;
 	udp_flow_stats.tx_bytes += u->len;
+	f->e.to_host_bytes += u->len;
 }
 
 void udp_flow_handle(struct loop_ref *ref, uint32_t events)
@@ -358,7 +359,25 @@ void udp_flow_handle(struct loop_ref *ref, uint32_t events)
 		}
 		udp_flow_stats.rx_datagrams++;
 		udp_flow_stats.rx_bytes += (uint64_t)n;
+		f->e.to_guest_bytes += (uint64_t)n;
 		gateway_output(frame, (size_t)len);
+	}
+}
+
+void udp_flow_foreach(flow_visit_fn fn, void *arg)
+{
+	uint64_t now = now_ms();
+
+	for (struct udp_flow_entry *e = udp_flow_table_oldest(&table); e;
+	     e = udp_flow_table_newer(e)) {
+		const struct udp_flow *f = container_of(e, struct udp_flow, e);
+		struct flow_info fi;
+
+		udp_flow_table_info(e, now, &fi);
+		fi.proto = "udp";
+		fi.hip = f->real;
+		fi.hport = e->key.dport;
+		fn(&fi, arg);
 	}
 }
 

@@ -17,6 +17,7 @@
 #ifndef VGATE_UDP_FLOW_H
 #define VGATE_UDP_FLOW_H
 
+#include "flow_info.h"
 #include "loop.h"
 #include "net.h"
 
@@ -43,5 +44,8 @@ void udp_flow_fini(void);
 void udp_flow_input(const struct eth_view *e, const struct ipv4_view *ip, const struct udp_view *u);
 /* A flow's host socket is readable (REF_UDP_FLOW). */
 void udp_flow_handle(struct loop_ref *ref, uint32_t events);
+
+/* Visit every flow, least recently active first (GET /v1/flows). */
+void udp_flow_foreach(flow_visit_fn fn, void *arg);
 
 #endif

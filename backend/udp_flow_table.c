@@ -22,6 +22,8 @@
  */
 #include "udp_flow_table.h"
 
+#include "flow_info.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +192,8 @@ int udp_flow_table_insert(struct udp_flow_table *t, struct udp_flow_entry *e, ui
 	}
 	g->nflows++;
 	e->guest = g;
+	e->born_ms = now;
+	e->to_host_bytes = e->to_guest_bytes = 0;
 	b = key_hash(t, &e->key) & t->mask;
 	e->hnext = t->buckets[b];
 	t->buckets[b] = e;
@@ -258,4 +262,25 @@ unsigned udp_flow_table_guest_flows(const struct udp_flow_table *t, uint32_t gip
 	const struct udp_flow_guest *g = t->guests ? guest_find(t, gip) : NULL;
 
 	return g ? g->nflows : 0;
+}
+
+struct udp_flow_entry *udp_flow_table_newer(const struct udp_flow_entry *e)
+{
+	return e->newer;
+}
+
+void udp_flow_table_info(const struct udp_flow_entry *e, uint64_t now, struct flow_info *fi)
+{
+	*fi = (struct flow_info){
+		.kind = "outbound",
+		.state = "active",
+		.gip = e->key.gip,
+		.gport = e->key.gport,
+		.dip = e->key.dip,
+		.dport = e->key.dport,
+		.to_host_bytes = e->to_host_bytes,
+		.to_guest_bytes = e->to_guest_bytes,
+		.age_ms = now > e->born_ms ? now - e->born_ms : 0,
+		.idle_ms = now > e->last_ms ? (int64_t)(now - e->last_ms) : 0,
+	};
 }

@@ -31,6 +31,8 @@ struct udp_flow_guest;
 struct udp_flow_entry {
 	struct udp_flow_key key; /* set by the caller before insert, then read-only */
 	uint64_t last_ms;	 /* last activity (the `now` of insert or touch) */
+	uint64_t born_ms;	 /* the `now` of insert */
+	uint64_t to_host_bytes, to_guest_bytes; /* kept by the caller, zeroed by insert */
 	/* private to the table */
 	struct udp_flow_entry *hnext;
 	struct udp_flow_entry *older, *newer;
@@ -97,6 +99,18 @@ int64_t udp_flow_table_sweep_delay(const struct udp_flow_table *t, uint64_t now,
  */
 struct udp_flow_entry *udp_flow_table_expired(const struct udp_flow_table *t, uint64_t now,
 					      uint64_t idle_ms);
+
+/* The entry active next after @e (NULL: the newest was @e); with
+ * udp_flow_table_oldest(), a walk from the least recently active. */
+struct udp_flow_entry *udp_flow_table_newer(const struct udp_flow_entry *e);
+
+struct flow_info;
+/*
+ * udp_flow_table_info() - what @e's key, counters and times say about the
+ * flow at @now, for /v1/flows (kind "outbound", state "active"); the
+ * caller adds the protocol and the host-side peer
+ */
+void udp_flow_table_info(const struct udp_flow_entry *e, uint64_t now, struct flow_info *fi);
 
 /* Flows of guest address @gip (network order). */
 unsigned udp_flow_table_guest_flows(const struct udp_flow_table *t, uint32_t gip);

@@ -10,6 +10,7 @@
 #define VGATE_VGATE_H
 
 #include "config.h"
+#include "flow_info.h"
 #include "loop.h"
 #include "options.h"
 #include "port.h"
@@ -103,5 +104,7 @@ void transport_close_all(void);
 
 /* http_port.c: raw routes and the minimal HTTP answers before the API lands */
 void http_port_head(struct port *p);
+/* The /tunnel connections, for GET /v1/flows. */
+void http_port_foreach(flow_visit_fn fn, void *arg);
 
 #endif

@@ -13,7 +13,7 @@
 #include <yajl/yajl_tree.h>
 
 /* Widest table printed (columns). */
-#define PRINT_COLS_MAX 10
+#define PRINT_COLS_MAX 12
 
 /* A flat object as "KEY  VALUE" lines, in the answer's order (/stats, /v1/health). */
 int print_object(FILE *f, yajl_val v);

@@ -24,8 +24,8 @@
  *   3  the socket could not be connected to (vgate not running?)
  *
  * Fallbacks, each taken only on a 404: `leases` asks /v1/leases and falls
- * back to gvproxy's /services/dhcp/leases; `flows` asks /v1/flows (not
- * served yet) and falls back to the flow counters of /stats plus the
+ * back to gvproxy's /services/dhcp/leases; `flows` asks /v1/flows (gvproxy
+ * lacks it) and falls back to the flow counters of /stats plus the
  * per-port counters of /v1/ports.
  */
 #include "http_client.h"
@@ -82,7 +82,7 @@ static const char usage_text[] =
 	"                                 add records to ZONE (IPv4 or IPv6; NAME *\n"
 	"                                 sets the zone's default IPv4 address)\n"
 	"  dns add --file ZONE.json       add a zone object as gvproxy's API takes it\n"
-	"  flows                          flow counters per protocol and per VM port\n"
+	"  flows                          open flows: addresses, state, bytes, age\n"
 	"  health                         is the daemon serving (/v1/health)\n"
 	"  version                        the daemon's and vgatectl's versions\n"
 	"\n"

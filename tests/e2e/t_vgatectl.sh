@@ -77,11 +77,26 @@ wait_until 10 sx python3 -c "import socket; socket.create_connection(('127.0.0.1
 	fail "test HTTP server did not start"
 gx "$ns" curl -sf --max-time 5 -o /dev/null "http://192.168.127.254:$HOST_PORT/" ||
 	fail "guest could not reach the host alias"
-out=$(ctl flows) || fail "flows failed"
-grep -qE '^tcp +[0-9]+ +[1-9][0-9]* ' <<<"$out" || fail "flows: no opened TCP flow: $out"
-grep -qE '^1 +netns +5a:94:ef:e4:0c:ee ' <<<"$out" || fail "flows: no port row: $out"
+# A connection held open (the guest's nc waits for the server's EOF; the
+# server never sends one) so that the flow is listed as established.
+sx python3 -c '
+import socket, sys, os
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+if os.fork(): sys.exit(0)
+held = []
+while True:
+    c, _ = s.accept(); c.sendall(b"hello\n"); held.append(c)
+' "$((HOST_PORT + 2))" &
+wait_until 10 sx python3 -c "import socket; socket.create_connection(('127.0.0.1', $((HOST_PORT + 2))), 1)" ||
+	fail "held-open test server did not start"
+bg gx "$ns" sh -c "(echo ping; sleep 20) | busybox nc 192.168.127.254 $((HOST_PORT + 2)) >/dev/null"
+wait_until 10 grep -qE "^tcp +outbound +192\.168\.127\.2:[0-9]+ +192\.168\.127\.254:$((HOST_PORT + 2)) +127\.0\.0\.1:$((HOST_PORT + 2)) +- +established +5 +6 " <<<"$(ctl flows)" ||
+	fail "flows: the held-open TCP flow is not listed with its bytes: $(ctl flows)"
 json_ok flows
-pass "flows after a guest TCP connection (counters and port table, --json)"
+[ "$(ctl --json flows | json_get "len([f for f in j if f['proto'] == 'tcp' and f['state'] == 'established'])")" -ge 1 ] ||
+	fail "flows --json: no established TCP flow"
+pass "flows: a guest TCP flow listed with addresses, state and bytes (--json too)"
 
 # --- forwarder ---
 if ctl forwards >/dev/null 2>&1; then

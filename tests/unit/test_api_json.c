@@ -403,6 +403,77 @@ static void test_ports(void **state)
 	free(body);
 }
 
+/* GET /v1/flows: one shape for every kind of flow; [] when there is none. */
+static void test_flows(void **state)
+{
+	struct flow_info tcp = {
+		.proto = "tcp",
+		.kind = "outbound",
+		.gip = htonl(0xc0a87f02),
+		.gport = 40000,
+		.dip = htonl(0xc0a87ffe),
+		.dport = 80,
+		.hip = htonl(0x7f000001),
+		.hport = 80,
+		.state = "established",
+		.to_host_bytes = 5,
+		.to_guest_bytes = 6,
+		.age_ms = 1234,
+		.idle_ms = -1,
+	};
+	struct flow_info ping = {
+		.proto = "icmp",
+		.kind = "outbound",
+		.gip = htonl(0xc0a87f02),
+		.gport = 7,
+		.dip = htonl(0x01020304),
+		.hip = htonl(0x01020304),
+		.state = "active",
+		.to_host_bytes = 64,
+		.idle_ms = 10,
+	};
+	struct flow_info fwd = {
+		.proto = "udp",
+		.kind = "forward",
+		.gip = htonl(0xc0a87f02),
+		.gport = 53,
+		.local = "127.0.0.1:5353",
+		.state = "active",
+		.to_guest_bytes = 40,
+		.age_ms = 3,
+		.idle_ms = 2,
+	};
+	struct api_flows *f;
+	char *body;
+
+	(void)state;
+	f = api_json_flows_begin();
+	assert_non_null(f);
+	api_json_flow(&tcp, f);
+	api_json_flow(&ping, f);
+	api_json_flow(&fwd, f);
+	assert_int_equal(api_json_flows_end(f, &body), 0);
+	assert_json(
+		body,
+		"[{\"proto\":\"tcp\",\"kind\":\"outbound\",\"guest\":\"192.168.127.2:40000\","
+		"\"destination\":\"192.168.127.254:80\",\"host\":\"127.0.0.1:80\",\"local\":\"\","
+		"\"state\":\"established\",\"to_host_bytes\":5,\"to_guest_bytes\":6,"
+		"\"age_ms\":1234,\"idle_ms\":null},"
+		"{\"proto\":\"icmp\",\"kind\":\"outbound\",\"guest\":\"192.168.127.2\","
+		"\"destination\":\"1.2.3.4\",\"host\":\"1.2.3.4\",\"local\":\"\","
+		"\"state\":\"active\",\"to_host_bytes\":64,\"to_guest_bytes\":0,"
+		"\"age_ms\":0,\"idle_ms\":10},"
+		"{\"proto\":\"udp\",\"kind\":\"forward\",\"guest\":\"192.168.127.2:53\","
+		"\"destination\":\"\",\"host\":\"\",\"local\":\"127.0.0.1:5353\","
+		"\"state\":\"active\",\"to_host_bytes\":0,\"to_guest_bytes\":40,"
+		"\"age_ms\":3,\"idle_ms\":2}]");
+	f = api_json_flows_begin();
+	assert_non_null(f);
+	assert_int_equal(api_json_flows_end(f, &body), 0);
+	assert_string_equal(body, "[]\n");
+	free(body);
+}
+
 static int cam_deliver(void *ctx, unsigned port, const uint8_t *frame, size_t len)
 {
 	(void)ctx;
@@ -795,19 +866,13 @@ static void test_dns_add_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_compare_catches),
-		cmocka_unit_test(test_stats),
-		cmocka_unit_test(test_dhcp_leases),
-		cmocka_unit_test(test_v1_leases),
-		cmocka_unit_test(test_dns_all),
-		cmocka_unit_test(test_health_version),
-		cmocka_unit_test(test_ports),
-		cmocka_unit_test(test_nat_egress),
-		cmocka_unit_test(test_cam),
-		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_dns_add),
-		cmocka_unit_test(test_dns_add_free),
-		cmocka_unit_test(test_dns_add_bad),
+		cmocka_unit_test(test_compare_catches), cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_dhcp_leases),	cmocka_unit_test(test_v1_leases),
+		cmocka_unit_test(test_dns_all),		cmocka_unit_test(test_health_version),
+		cmocka_unit_test(test_ports),		cmocka_unit_test(test_flows),
+		cmocka_unit_test(test_nat_egress),	cmocka_unit_test(test_cam),
+		cmocka_unit_test(test_metrics),		cmocka_unit_test(test_dns_add),
+		cmocka_unit_test(test_dns_add_free),	cmocka_unit_test(test_dns_add_bad),
 		cmocka_unit_test(test_dns_add_limits),
 	};
 
