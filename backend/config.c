@@ -347,6 +347,75 @@ static int add_vip(struct vgate_config *c, const char *s)
 	return 0;
 }
 
+static int add_forward(struct vgate_config *c, const char *proto, const char *local,
+		       const char *remote, char *err, size_t errlen)
+{
+	struct config_forward *f;
+
+	if (!local || !remote || !*local || !*remote)
+		JERR("\"forwards\": each forward needs a local and a remote string");
+	if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0 && strcmp(proto, "unix") != 0)
+		JERR("\"forwards\": unknown protocol \"%s\" (tcp, udp or unix)", proto);
+	if (strlen(local) > CONFIG_FORWARD_STR_MAX || strlen(remote) > CONFIG_FORWARD_STR_MAX)
+		JERR("\"forwards\": an address longer than %d bytes", CONFIG_FORWARD_STR_MAX);
+	if (c->nforwards == CONFIG_FORWARDS_MAX)
+		JERR("\"forwards\": more than %d forwards", CONFIG_FORWARDS_MAX);
+	if (!c->forwards) {
+		c->forwards = calloc(CONFIG_FORWARDS_MAX, sizeof(*c->forwards));
+		if (!c->forwards)
+			JERR("\"forwards\": out of memory");
+	}
+	f = &c->forwards[c->nforwards++];
+	snprintf(f->proto, sizeof(f->proto), "%s", proto);
+	snprintf(f->local, sizeof(f->local), "%s", local);
+	snprintf(f->remote, sizeof(f->remote), "%s", remote);
+	return 0;
+}
+
+/*
+ * "forwards": gvproxy's map of TCP forwards {"LOCAL": "REMOTE"}, or a list
+ * of {"local", "remote", "protocol"} objects (protocol defaults to tcp).
+ * Checked here for shape only; forward_init() checks the addresses as the
+ * expose route does and refuses to start on an error.
+ */
+static int json_forwards(struct vgate_config *c, yajl_val v, char *err, size_t errlen)
+{
+	if (YAJL_IS_OBJECT(v)) {
+		for (size_t i = 0; i < v->u.object.len; i++)
+			if (add_forward(c, "tcp", v->u.object.keys[i],
+					YAJL_GET_STRING(v->u.object.values[i]), err, errlen) < 0)
+				return -EINVAL;
+		return 0;
+	}
+	if (!YAJL_IS_ARRAY(v))
+		JERR("\"forwards\" must be an object of LOCAL: REMOTE or a list of objects");
+	for (size_t i = 0; i < v->u.array.len; i++) {
+		yajl_val o = v->u.array.values[i];
+		const char *proto = "tcp", *local = NULL, *remote = NULL;
+
+		if (!YAJL_IS_OBJECT(o))
+			JERR("\"forwards\"[%zu] must be an object", i);
+		for (size_t k = 0; k < o->u.object.len; k++) {
+			const char *key = o->u.object.keys[k];
+			const char *val = YAJL_GET_STRING(o->u.object.values[k]);
+
+			if (!val)
+				JERR("\"forwards\"[%zu].%s must be a string", i, key);
+			if (!strcmp(key, "local"))
+				local = val;
+			else if (!strcmp(key, "remote"))
+				remote = val;
+			else if (!strcmp(key, "protocol"))
+				proto = val;
+			else
+				JERR("\"forwards\"[%zu]: unknown key \"%s\"", i, key);
+		}
+		if (add_forward(c, proto, local, remote, err, errlen) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int json_key(struct vgate_config *c, const char *k, yajl_val v, char *err, size_t errlen)
 {
 	long long n;
@@ -462,6 +531,8 @@ static int json_key(struct vgate_config *c, const char *k, yajl_val v, char *err
 		c->udp_idle_ms = (uint32_t)n * 1000;
 		return 0;
 	}
+	if (!strcmp(k, "forwards"))
+		return json_forwards(c, v, err, errlen);
 	if (!strcmp(k, "dns")) {
 		if (!YAJL_IS_ARRAY(v))
 			JERR("\"dns\" must be a list of zones");
@@ -781,5 +852,8 @@ void config_free(struct vgate_config *c)
 {
 	free(c->static_leases);
 	c->static_leases = NULL;
+	free(c->forwards);
+	c->forwards = NULL;
+	c->nforwards = 0;
 	dns_zones_free(&c->zones);
 }

@@ -42,10 +42,20 @@
 #define CONFIG_UPSTREAMS_MAX 8
 #define CONFIG_STATIC_LEASES_MAX 1024
 #define CONFIG_NAME_MAX 256
+/* Port forwards the configuration file may declare, and their strings. */
+#define CONFIG_FORWARDS_MAX 256
+#define CONFIG_FORWARD_STR_MAX 255
 
 struct config_static_lease {
 	uint8_t mac[6];
 	uint32_t ip; /* network order */
+};
+
+/* A forward from the configuration file, opened by forward_init() at start. */
+struct config_forward {
+	char proto[8]; /* "tcp", "udp", "unix" */
+	char local[CONFIG_FORWARD_STR_MAX + 1];
+	char remote[CONFIG_FORWARD_STR_MAX + 1];
 };
 
 struct vgate_config {
@@ -74,6 +84,8 @@ struct vgate_config {
 	struct egress egress; /* NAT table and policy */
 	uint32_t tcp_connect_timeout_ms;
 	uint32_t udp_idle_ms;
+	struct config_forward *forwards;
+	unsigned nforwards;
 };
 
 /*

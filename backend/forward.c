@@ -620,12 +620,30 @@ static int route_all(const struct api_request *req, struct api_reply *rep)
 	return r;
 }
 
-static int route_expose(const struct api_request *req, struct api_reply *rep)
+/*
+ * open_forward() - check @local and @remote (":PORT" already filled in) as
+ * the expose route does, against the permitted directories, and open it
+ * Return: 0, or -errno with @err saying why (the route answers it with 500).
+ */
+static int open_forward(enum fwd_proto proto, const char *local, size_t llen, const char *remote,
+			size_t rlen, char *err, size_t errlen)
 {
 	const char *dirs[FWD_DIRS_MAX];
-	struct fwd_request rq;
 	struct fwd_spec spec;
 	struct fwd_net net;
+	int r;
+
+	for (unsigned i = 0; i < npermitted; i++)
+		dirs[i] = permitted[i];
+	net_of(&net);
+	r = fwd_spec_parse(proto, local, llen, remote, rlen, &net, dirs, npermitted, &spec, err,
+			   errlen);
+	return r < 0 ? r : forward_open(&spec, err, errlen);
+}
+
+static int route_expose(const struct api_request *req, struct api_reply *rep)
+{
+	struct fwd_request rq;
 	enum fwd_proto proto;
 	char err[FWD_ERR_MAX], remote[FWD_STR_MAX + 1];
 	size_t rlen;
@@ -658,13 +676,7 @@ static int route_expose(const struct api_request *req, struct api_reply *rep)
 			 fwd_proto_name(proto), rq.local);
 		return api_reply_text(rep, 500, err);
 	}
-	for (unsigned i = 0; i < npermitted; i++)
-		dirs[i] = permitted[i];
-	net_of(&net);
-	if (fwd_spec_parse(proto, rq.local, rq.local_len, remote, rlen, &net, dirs, npermitted,
-			   &spec, err, sizeof(err)) < 0)
-		return api_reply_text(rep, 500, err);
-	if (forward_open(&spec, err, sizeof(err)) < 0)
+	if (open_forward(proto, rq.local, rq.local_len, remote, rlen, err, sizeof(err)) < 0)
 		return api_reply_text(rep, 500, err);
 	return 0;
 }
@@ -797,20 +809,45 @@ static void permit_api_dirs(const struct opt_list *l)
 
 static void ssh_forward(long port)
 {
-	const char *dirs[1] = { NULL };
 	char local[32], remote[64], ip[INET_ADDRSTRLEN], err[FWD_ERR_MAX];
-	struct fwd_spec spec;
-	struct fwd_net net;
 
 	snprintf(local, sizeof(local), "127.0.0.1:%ld", port);
 	inet_ntop(AF_INET, &vg->cfg.device_ip, ip, sizeof(ip));
 	snprintf(remote, sizeof(remote), "%s:22", ip);
-	net_of(&net);
-	if (fwd_spec_parse(FWD_TCP, local, strlen(local), remote, strlen(remote), &net, dirs, 0,
-			   &spec, err, sizeof(err)) < 0 ||
-	    forward_open(&spec, err, sizeof(err)) < 0)
+	if (open_forward(FWD_TCP, local, strlen(local), remote, strlen(remote), err, sizeof(err)) <
+	    0)
 		/* gvproxy exits here; a second daemon on one host should not. */
 		log_warn(COMP, "-ssh-port %ld: %s (no SSH forward)", port, err);
+}
+
+/* The configuration file's forwards: any one that cannot open stops the start. */
+static int config_forwards(void)
+{
+	char err[FWD_ERR_MAX];
+
+	for (unsigned i = 0; i < vg->cfg.nforwards; i++) {
+		const struct config_forward *f = &vg->cfg.forwards[i];
+		char remote[FWD_STR_MAX + 1];
+		enum fwd_proto proto;
+		int r;
+
+		r = fwd_proto_parse(f->proto, strlen(f->proto), &proto, err, sizeof(err));
+		if (!r && proto != FWD_UNIX)
+			r = fwd_remote_fill(f->remote, strlen(f->remote), vg->cfg.device_ip, remote,
+					    sizeof(remote), err, sizeof(err));
+		else if (!r)
+			snprintf(remote, sizeof(remote), "%s", f->remote);
+		if (!r)
+			r = open_forward(proto, f->local, strlen(f->local), remote, strlen(remote),
+					 err, sizeof(err));
+		if (r < 0) {
+			log_err(COMP, "configuration forward %s %s -> %s: %s", f->proto, f->local,
+				f->remote, err);
+			return r;
+		}
+		log_info(COMP, "forward %s %s -> %s (configuration)", f->proto, f->local, remote);
+	}
+	return 0;
 }
 
 int forward_init(void)
@@ -848,7 +885,7 @@ int forward_init(void)
 	}
 	if (o->ssh_port > 0)
 		ssh_forward(o->ssh_port);
-	return 0;
+	return config_forwards();
 }
 
 void forward_fini(void)

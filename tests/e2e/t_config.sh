@@ -9,6 +9,7 @@
 #     record, a zone without DefaultIP (NXDOMAIN), the default zones naming
 #     the configured gateway and host, forwarding to the file's dnsUpstream
 #   - a flag overrides the file (-mtu)
+#   - forwards from the file (gvproxy's map and the list form) answer
 #   - broken JSON, an unknown key, a wrongly typed value, an address outside
 #     the subnet, a bad regexp and a missing file: exit 1 naming the problem
 . "$(dirname "$0")/lib.sh"
@@ -126,6 +127,50 @@ dhcp "$a" a
 stop_vgate
 pass "-mtu 1400 on the command line wins over the file's 4000"
 
+# --- forwards from the file: gvproxy's map and the list form ---
+python3 - "$T/vgate.json" "$T/fwd.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["forwards"] = {"127.0.0.1:18022": "10.0.2.15:8000"}
+json.dump(c, open(sys.argv[2], "w"))
+c["forwards"] = [{"local": "127.0.0.1:18023", "remote": ":8000"},
+                 {"local": "127.0.0.1:18024", "remote": ":8001", "protocol": "udp"}]
+json.dump(c, open(sys.argv[2] + ".list", "w"))
+PY
+start_vgate -listen "unix://$T/api.sock" -config "$T/fwd.json" --netns "$a" --resolv-conf "$T/resolv.conf"
+dhcp "$a" a
+echo "config-forward-ok" >"$T/index.html"
+bg gx "$a" busybox httpd -f -p 10.0.2.15:8000 -h "$T" >"$T/guest-http.log" 2>&1
+wait_until 10 sx curl -sf --max-time 2 -o /dev/null http://127.0.0.1:18022/index.html ||
+	fail "the file's forward 127.0.0.1:18022 -> 10.0.2.15:8000 does not answer: $(cat "$T/guest-http.log")"
+[ "$(sx curl -sf --max-time 5 http://127.0.0.1:18022/index.html)" = config-forward-ok ] ||
+	fail "wrong page through the file's forward"
+api /services/forwarder/all | grep -q '"local":"127.0.0.1:18022","remote":"10.0.2.15:8000","protocol":"tcp"' ||
+	fail "the file's forward is not listed: $(api /services/forwarder/all)"
+stop_vgate
+start_vgate -listen "unix://$T/api.sock" -config "$T/fwd.json.list" --netns "$a" --resolv-conf "$T/resolv.conf"
+dhcp "$a" a # a new tap: address and server again
+bg gx "$a" busybox httpd -f -p 10.0.2.15:8000 -h "$T"
+bg gx "$a" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.0.2.15", 8001))
+while True:
+    d, a = s.recvfrom(2048); s.sendto(b"echo:" + d, a)'
+wait_until 10 sx curl -sf --max-time 2 -o /dev/null http://127.0.0.1:18023/index.html ||
+	fail "the list form's tcp forward (remote :8000) does not answer"
+got=$(sx python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
+for _ in range(10):
+    s.sendto(b"hi", ("127.0.0.1", 18024))
+    try:
+        print(s.recv(100).decode()); break
+    except socket.timeout:
+        pass')
+[ "$got" = echo:hi ] || fail "the list form's udp forward: '$got'"
+stop_vgate
+pass "forwards from the file: gvproxy's map (tcp) and the list form (tcp with remote :PORT, udp), listed by the forwarder API"
+
 # --- bad files: exit 1 with a message naming the problem ---
 # bad NAME TEXT PATTERN: vgate -config with TEXT exits 1, stderr matches PATTERN.
 bad() {
@@ -144,9 +189,13 @@ bad outside '{"subnet": "10.0.2.0/24", "gatewayIP": "10.0.2.2", "deviceIP": "10.
 	'is not a host address of the subnet'
 bad regexp '{"dns": [{"Name": "x.test.", "Records": [{"Regexp": "(", "IP": "10.0.2.9"}]}]}' 'zone x.test.: bad record 0'
 bad toplevel '["subnet"]' 'top level must be an object'
+bad fwdshape '{"forwards": [{"local": "127.0.0.1:18030"}]}' '"forwards": each forward needs a local and a remote'
+bad fwdaddr '{"forwards": {"127.0.0.1:18031": "10.9.9.9:22"}}' 'configuration forward tcp 127.0.0.1:18031 -> 10.9.9.9:22: '
+bad fwdunix '{"forwards": [{"local": "/etc/vgate-x.sock", "remote": "tcp://192.168.127.2:22", "protocol": "unix"}]}' \
+	'configuration forward unix /etc/vgate-x.sock'
 rc=0
 sx timeout 10 "$VGATE" -services "unix://$T/bad.sock" -config "$T/missing.json" >"$T/missing.out" 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "missing file: exit $rc: $(cat "$T/missing.out")"
 grep -q "missing.json: No such file" "$T/missing.out" || fail "missing file: $(cat "$T/missing.out")"
 [ ! -e "$T/bad.sock" ] || fail "a refused configuration left its socket behind"
-pass "broken JSON, unknown key, wrong type, address outside the subnet, bad regexp, non-object, missing file: exit 1 with the reason"
+pass "broken JSON, unknown key, wrong type, address outside the subnet, bad regexp, non-object, bad forwards, missing file: exit 1 with the reason"

@@ -616,6 +616,68 @@ static void test_json_wrong_types(void **state)
 		json_fails(cases[i].json, cases[i].key);
 }
 
+/* "forwards": gvproxy's map (tcp) or a list of objects; shape errors name the key. */
+static void test_json_forwards(void **state)
+{
+	static const char *const bad[] = {
+		"{\"forwards\": \"127.0.0.1:2222\"}",
+		"{\"forwards\": {\"127.0.0.1:2222\": 22}}",
+		"{\"forwards\": {\"127.0.0.1:2222\": \"\"}}",
+		"{\"forwards\": [5]}",
+		"{\"forwards\": [{\"local\": \"127.0.0.1:1\"}]}",
+		"{\"forwards\": [{\"local\": \"127.0.0.1:1\", \"remote\": 22}]}",
+		"{\"forwards\": [{\"local\": \"127.0.0.1:1\", \"remote\": \":22\", \"port\": "
+		"\"x\"}]}",
+		"{\"forwards\": [{\"local\": \"127.0.0.1:1\", \"remote\": \":22\", \"protocol\": "
+		"\"sctp\"}]}",
+	};
+	struct vgate_config c;
+	char err[256], big[CONFIG_FORWARD_STR_MAX + 64], *many;
+	size_t used;
+
+	(void)state;
+	fresh(&c);
+	assert_int_equal(
+		config_load_json(&c, "{\"forwards\": {\"127.0.0.1:2222\": \"192.168.127.2:22\"}}",
+				 err, sizeof(err)),
+		0);
+	assert_int_equal(
+		config_load_json(
+			&c,
+			"{\"forwards\": [{\"local\": \":5353\", \"remote\": \":53\", "
+			"\"protocol\": \"udp\"}, {\"local\": \"/run/x.sock\", "
+			"\"remote\": \"tcp://192.168.127.2:80\", \"protocol\": \"unix\"}]}",
+			err, sizeof(err)),
+		0);
+	assert_int_equal(c.nforwards, 3);
+	assert_string_equal(c.forwards[0].proto, "tcp");
+	assert_string_equal(c.forwards[0].local, "127.0.0.1:2222");
+	assert_string_equal(c.forwards[0].remote, "192.168.127.2:22");
+	assert_string_equal(c.forwards[1].proto, "udp");
+	assert_string_equal(c.forwards[1].remote, ":53");
+	assert_string_equal(c.forwards[2].proto, "unix");
+	config_free(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		json_fails(bad[i], "forwards");
+	/* oversized strings and too many forwards */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	many = malloc(64 + sizeof(big));
+	assert_non_null(many);
+	snprintf(many, 64 + sizeof(big), "{\"forwards\": {\"%s\": \":22\"}}", big);
+	json_fails(many, "longer than");
+	free(many);
+	many = malloc((CONFIG_FORWARDS_MAX + 1) * 40 + 32);
+	assert_non_null(many);
+	used = (size_t)sprintf(many, "{\"forwards\": {");
+	for (unsigned i = 0; i <= CONFIG_FORWARDS_MAX; i++)
+		used += (size_t)sprintf(many + used, "%s\"127.0.0.1:%u\": \":22\"", i ? "," : "",
+					20000 + i);
+	sprintf(many + used, "}}");
+	json_fails(many, "more than");
+	free(many);
+}
+
 static void test_json_bad_values(void **state)
 {
 	static const struct {
@@ -1032,6 +1094,7 @@ int main(void)
 		cmocka_unit_test(test_json_top_level_not_object),
 		cmocka_unit_test(test_json_unknown_key),
 		cmocka_unit_test(test_json_wrong_types),
+		cmocka_unit_test(test_json_forwards),
 		cmocka_unit_test(test_json_bad_values),
 		cmocka_unit_test(test_json_domain_length),
 		cmocka_unit_test(test_json_too_many),
