@@ -360,20 +360,15 @@ void icmp_relay_handle(struct loop_ref *ref, uint32_t events)
 	}
 }
 
+static void flow_fill(const struct udp_flow_entry *e, struct flow_info *fi)
+{
+	fi->proto = "icmp";
+	fi->hip = container_of(e, const struct icmp_sock, e)->real;
+}
+
 void icmp_relay_foreach(flow_visit_fn fn, void *arg)
 {
-	uint64_t now = now_ms();
-
-	for (struct udp_flow_entry *e = udp_flow_table_oldest(&table); e;
-	     e = udp_flow_table_newer(e)) {
-		const struct icmp_sock *s = container_of(e, struct icmp_sock, e);
-		struct flow_info fi;
-
-		udp_flow_table_info(e, now, &fi);
-		fi.proto = "icmp";
-		fi.hip = s->real;
-		fn(&fi, arg);
-	}
+	udp_flow_table_visit(&table, now_ms(), flow_fill, fn, arg);
 }
 
 int icmp_relay_init(void)

@@ -364,21 +364,16 @@ void udp_flow_handle(struct loop_ref *ref, uint32_t events)
 	}
 }
 
+static void flow_fill(const struct udp_flow_entry *e, struct flow_info *fi)
+{
+	fi->proto = "udp";
+	fi->hip = container_of(e, const struct udp_flow, e)->real;
+	fi->hport = e->key.dport;
+}
+
 void udp_flow_foreach(flow_visit_fn fn, void *arg)
 {
-	uint64_t now = now_ms();
-
-	for (struct udp_flow_entry *e = udp_flow_table_oldest(&table); e;
-	     e = udp_flow_table_newer(e)) {
-		const struct udp_flow *f = container_of(e, struct udp_flow, e);
-		struct flow_info fi;
-
-		udp_flow_table_info(e, now, &fi);
-		fi.proto = "udp";
-		fi.hip = f->real;
-		fi.hport = e->key.dport;
-		fn(&fi, arg);
-	}
+	udp_flow_table_visit(&table, now_ms(), flow_fill, fn, arg);
 }
 
 int udp_flow_init(void)

@@ -264,23 +264,25 @@ unsigned udp_flow_table_guest_flows(const struct udp_flow_table *t, uint32_t gip
 	return g ? g->nflows : 0;
 }
 
-struct udp_flow_entry *udp_flow_table_newer(const struct udp_flow_entry *e)
+void udp_flow_table_visit(const struct udp_flow_table *t, uint64_t now,
+			  void (*fill)(const struct udp_flow_entry *e, struct flow_info *fi),
+			  void (*fn)(const struct flow_info *fi, void *arg), void *arg)
 {
-	return e->newer;
-}
+	for (const struct udp_flow_entry *e = t->oldest; e; e = e->newer) {
+		struct flow_info fi = {
+			.kind = "outbound",
+			.state = "active",
+			.gip = e->key.gip,
+			.gport = e->key.gport,
+			.dip = e->key.dip,
+			.dport = e->key.dport,
+			.to_host_bytes = e->to_host_bytes,
+			.to_guest_bytes = e->to_guest_bytes,
+			.age_ms = now > e->born_ms ? now - e->born_ms : 0,
+			.idle_ms = now > e->last_ms ? (int64_t)(now - e->last_ms) : 0,
+		};
 
-void udp_flow_table_info(const struct udp_flow_entry *e, uint64_t now, struct flow_info *fi)
-{
-	*fi = (struct flow_info){
-		.kind = "outbound",
-		.state = "active",
-		.gip = e->key.gip,
-		.gport = e->key.gport,
-		.dip = e->key.dip,
-		.dport = e->key.dport,
-		.to_host_bytes = e->to_host_bytes,
-		.to_guest_bytes = e->to_guest_bytes,
-		.age_ms = now > e->born_ms ? now - e->born_ms : 0,
-		.idle_ms = now > e->last_ms ? (int64_t)(now - e->last_ms) : 0,
-	};
+		fill(e, &fi);
+		fn(&fi, arg);
+	}
 }

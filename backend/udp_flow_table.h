@@ -100,17 +100,16 @@ int64_t udp_flow_table_sweep_delay(const struct udp_flow_table *t, uint64_t now,
 struct udp_flow_entry *udp_flow_table_expired(const struct udp_flow_table *t, uint64_t now,
 					      uint64_t idle_ms);
 
-/* The entry active next after @e (NULL: the newest was @e); with
- * udp_flow_table_oldest(), a walk from the least recently active. */
-struct udp_flow_entry *udp_flow_table_newer(const struct udp_flow_entry *e);
-
 struct flow_info;
 /*
- * udp_flow_table_info() - what @e's key, counters and times say about the
- * flow at @now, for /v1/flows (kind "outbound", state "active"); the
- * caller adds the protocol and the host-side peer
+ * udp_flow_table_visit() - for /v1/flows: each entry, least recently
+ * active first, as a flow_info (kind "outbound", state "active", the key,
+ * counters and times at @now) that @fill completes (protocol, host-side
+ * peer) before @fn sees it
  */
-void udp_flow_table_info(const struct udp_flow_entry *e, uint64_t now, struct flow_info *fi);
+void udp_flow_table_visit(const struct udp_flow_table *t, uint64_t now,
+			  void (*fill)(const struct udp_flow_entry *e, struct flow_info *fi),
+			  void (*fn)(const struct flow_info *fi, void *arg), void *arg);
 
 /* Flows of guest address @gip (network order). */
 unsigned udp_flow_table_guest_flows(const struct udp_flow_table *t, uint32_t gip);

@@ -16,6 +16,8 @@
 
 #include "udp_flow_table.h"
 
+#include "flow_info.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -336,6 +338,60 @@ static void test_many_flows_few_buckets(void **state)
 	many_flows(4); /* long chains: every bucket holds over a thousand flows */
 }
 
+static void visit_fill(const struct udp_flow_entry *e, struct flow_info *fi)
+{
+	fi->proto = "udp";
+	fi->hport = e->key.dport;
+}
+
+static void visit_collect(const struct flow_info *fi, void *arg)
+{
+	struct flow_info *out = arg;
+	unsigned n = out[0].gport++; /* out[0] counts, out[1..] are the visits */
+
+	out[1 + n] = *fi;
+}
+
+/* /v1/flows walks the table oldest first, with ages, idle times and bytes. */
+static void test_visit(void **state)
+{
+	struct udp_flow_table t;
+	struct udp_flow_entry e[2];
+	struct flow_info got[3];
+
+	(void)state;
+	memset(e, 0, sizeof(e));
+	memset(got, 0, sizeof(got));
+	assert_int_equal(udp_flow_table_init(&t, 8, 8, 4, 1), 0);
+	udp_flow_table_visit(&t, 0, visit_fill, visit_collect, got);
+	assert_int_equal(got[0].gport, 0);
+	e[0].key = key(1, 1000, 9, 53);
+	e[1].key = key(1, 1001, 9, 53);
+	e[0].to_host_bytes = 99; /* insert clears it */
+	assert_int_equal(udp_flow_table_insert(&t, &e[1], 100), 0);
+	assert_int_equal(udp_flow_table_insert(&t, &e[0], 200), 0);
+	assert_int_equal(e[0].to_host_bytes, 0);
+	e[1].to_host_bytes = 40;
+	e[1].to_guest_bytes = 60;
+	udp_flow_table_touch(&t, &e[1], 250);
+	udp_flow_table_visit(&t, 300, visit_fill, visit_collect, got);
+	assert_int_equal(got[0].gport, 2);
+	assert_int_equal(got[1].gport, 1000); /* e[0]: active at 200, older than e[1] */
+	assert_int_equal(got[1].age_ms, 100);
+	assert_int_equal(got[1].idle_ms, 100);
+	assert_int_equal(got[2].gport, 1001);
+	assert_int_equal(got[2].age_ms, 200);
+	assert_int_equal(got[2].idle_ms, 50);
+	assert_int_equal(got[2].to_host_bytes, 40);
+	assert_int_equal(got[2].to_guest_bytes, 60);
+	assert_string_equal(got[2].proto, "udp");
+	assert_string_equal(got[2].kind, "outbound");
+	assert_int_equal(got[2].hport, 53);
+	udp_flow_table_remove(&t, &e[0]);
+	udp_flow_table_remove(&t, &e[1]);
+	udp_flow_table_fini(&t);
+}
+
 static void test_bucket_rounding(void **state)
 {
 	struct udp_flow_table t;
@@ -360,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_many_flows),
 		cmocka_unit_test(test_many_flows_few_buckets),
 		cmocka_unit_test(test_bucket_rounding),
+		cmocka_unit_test(test_visit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
