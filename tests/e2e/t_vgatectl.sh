@@ -91,8 +91,13 @@ while True:
 wait_until 10 sx python3 -c "import socket; socket.create_connection(('127.0.0.1', $((HOST_PORT + 2))), 1)" ||
 	fail "held-open test server did not start"
 bg gx "$ns" sh -c "(echo ping; sleep 20) | busybox nc 192.168.127.254 $((HOST_PORT + 2)) >/dev/null"
-wait_until 10 grep -qE "^tcp +outbound +192\.168\.127\.2:[0-9]+ +192\.168\.127\.254:$((HOST_PORT + 2)) +127\.0\.0\.1:$((HOST_PORT + 2)) +- +established +5 +6 " <<<"$(ctl flows)" ||
-	fail "flows: the held-open TCP flow is not listed with its bytes: $(ctl flows)"
+held_flow_listed() {
+	local out
+	out=$(ctl flows) || return 1
+	grep -qE "^tcp +outbound +192\.168\.127\.2:[0-9]+ +192\.168\.127\.254:$((HOST_PORT + 2)) +127\.0\.0\.1:$((HOST_PORT + 2)) +- +established +5 +6 " <<<"$out"
+}
+wait_until 10 held_flow_listed ||
+	fail "flows: the held-open TCP flow is not listed with its bytes: $(ctl flows 2>&1)"
 json_ok flows
 [ "$(ctl --json flows | json_get "len([f for f in j if f['proto'] == 'tcp' and f['state'] == 'established'])")" -ge 1 ] ||
 	fail "flows --json: no established TCP flow"
