@@ -13,6 +13,9 @@ pkgs=(
 	# end-to-end peers and tools
 	qemu-system-x86 ipxe-qemu busybox-static tshark iproute2 iputils-ping
 	socat curl dnsutils iperf3 python3
+	# libvirt: the hook's and vgatectl's library, and a real libvirtd for the
+	# end-to-end test (-sysv keeps apt from pulling in systemd)
+	libvirt-dev libvirt-daemon-system libvirt-daemon-system-sysv libvirt-clients
 	# benchmark peers (make bench)
 	passt slirp4netns
 )
