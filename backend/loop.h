@@ -35,6 +35,7 @@ enum ref_kind {
 	REF_FWD_LISTENER, /* a tcp or unix port forward's listening socket */
 	REF_FWD_UDP,	  /* a udp port forward's socket */
 	REF_FWD_CONN,	  /* a forwarded connection's host socket (forward_relay.c) */
+	REF_QMP,	  /* --qmp: the QEMU monitor connection (qmp_follow.c) */
 	REF_KIND_MAX,
 };
 

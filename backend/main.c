@@ -20,6 +20,8 @@
 #include "netns.h"
 #include "notify.h"
 #include "pcap.h"
+#include "qmp_follow.h"
+#include "qmp_listeners.h"
 #include "util.h"
 #include "vgate.h"
 
@@ -130,6 +132,9 @@ static void dispatch(struct loop_ref *ref, uint32_t events)
 	case REF_FWD_UDP:
 	case REF_FWD_CONN:
 		forward_handle(ref, events);
+		break;
+	case REF_QMP:
+		qmp_follow_handle(ref, events);
 		break;
 	case REF_NOTIFY:
 	case REF_KIND_MAX:
@@ -335,6 +340,9 @@ static int run(struct vgate_options *o)
 	r = forward_init();
 	if (r < 0)
 		return r;
+	r = qmp_listeners_init();
+	if (r < 0)
+		return r;
 
 	if (o->pcap) {
 		r = pcap_open(o->pcap);
@@ -346,6 +354,11 @@ static int run(struct vgate_options *o)
 	r = open_endpoints(o);
 	if (r < 0)
 		return r;
+	if (o->qmp) {
+		r = qmp_follow_start(o->qmp, o->qmp_keep_running);
+		if (r < 0)
+			return r;
+	}
 	if (o->notification) {
 		r = notify_open(o->notification);
 		if (r < 0)
@@ -364,7 +377,7 @@ static int run(struct vgate_options *o)
 		 vg->cfg.mtu);
 	notify_send(NOTIFY_READY, NULL);
 	r = loop_run(&vg->loop, dispatch, idle, vgate_lwip_timeout);
-	if (r < 0)
+	if (r < 0 && r != QMP_FOLLOW_EXIT_LOST) /* qmp_follow.c said why */
 		log_err(COMP, "event loop failed: %s", strerror(-r));
 	return r;
 }
@@ -415,7 +428,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	r = run(&o);
+	qmp_follow_stop();
 	forward_fini();
+	qmp_listeners_fini();
 	api_fini();
 	loop_timer_cancel(&vg->loop, &vg->age_timer);
 	transport_close_all();

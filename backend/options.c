@@ -223,6 +223,16 @@ static const struct opt_def defs[] = {
 	  .type = OPT_BOOL,
 	  .off = F(no_guest_api),
 	  .help = "no in-network API at gateway:80" },
+	{ .name = "qmp",
+	  .type = OPT_STR,
+	  .off = F(qmp),
+	  .help = "SOCKET: follow the QEMU whose QMP monitor listens here (path or unix:///path): "
+		  "exit when it shuts down, log its netdev events, reserve a DHCP address for "
+		  "each NIC's MAC" },
+	{ .name = "qmp-keep-running",
+	  .type = OPT_BOOL,
+	  .off = F(qmp_keep_running),
+	  .help = "with --qmp: keep running when the VM shuts down or QEMU goes away" },
 	{ .name = "debug", .type = OPT_BOOL, .off = F(debug), .help = "log debug messages" },
 	{ .name = "version",
 	  .type = OPT_BOOL,

@@ -71,6 +71,8 @@ struct vgate_options {
 	bool ec2_metadata_access;
 	const char *guest_api_token; /* FILE: in-network API needs Bearer <token> */
 	bool no_guest_api;	     /* no in-network API at gateway:80 */
+	const char *qmp;	     /* --qmp: follow this QEMU monitor socket */
+	bool qmp_keep_running;	     /* --qmp-keep-running */
 	bool debug;
 	bool version;
 	bool help;

@@ -28,6 +28,8 @@
  * lacks it) and falls back to the flow counters of /stats plus the
  * per-port counters of /v1/ports.
  */
+#include "ctl_qmp.h"
+#include "ctl_virt.h"
 #include "http_client.h"
 #include "json_tree.h"
 #include "print.h"
@@ -61,6 +63,11 @@ struct ctl_opts {
 	int timeout_ms;
 	const char *protocol; /* expose, unexpose */
 	const char *file;     /* dns add */
+	const char *qmp;      /* attach, detach: QEMU's monitor socket */
+	const char *qemu_socket;
+	const char *mac;
+	const char *id;
+	const char *domain;
 	const char *args[ARGS_MAX];
 	int nargs;
 };
@@ -85,6 +92,10 @@ static const char usage_text[] =
 	"  flows                          open flows: addresses, state, bytes, age\n"
 	"  health                         is the daemon serving (/v1/health)\n"
 	"  version                        the daemon's and vgatectl's versions\n"
+	"  attach --qmp SOCKET [--qemu-socket URL] [--mac MAC] [--id ID]\n"
+	"                                 hot-plug a virtio-net NIC wired to vgate into the\n"
+	"                                 running QEMU whose QMP monitor is SOCKET\n"
+	"  detach --qmp SOCKET --id ID    remove it again (waits for DEVICE_DELETED)\n"
 	"\n"
 	"Options:\n"
 	"  --socket PATH    the API socket (also unix:///PATH); default $VGATE_SOCKET,\n"
@@ -94,11 +105,20 @@ static const char usage_text[] =
 	"  --timeout S      give up after S seconds (default 10)\n"
 	"  --protocol P     tcp (default), udp or unix, for expose and unexpose\n"
 	"  --file PATH      the zone for dns add, as JSON\n"
+	"  --qmp SOCKET     attach, detach: QEMU's -qmp unix:SOCKET,server=on (one\n"
+	"                   client at a time per socket)\n"
+	"  --qemu-socket URL  attach: the vgate listener the NIC connects to\n"
+	"                   (unix:///PATH or tcp://HOST:PORT; default: vgate's first,\n"
+	"                   opened through the API when there is none)\n"
+	"  --mac MAC        attach: the NIC's MAC (default: the first static lease no\n"
+	"                   VM uses)\n"
+	"  --id ID          attach, detach: the NIC's device id, its netdev is ID-net\n"
+	"                   (default: vgate0, vgate1, ...)\n"
 	"  -h, --help       this text\n"
 	"  --version        vgatectl's version\n"
 	"\n"
 	"Exit status: 0 ok, 1 API error (its text on stderr) or no usable answer,\n"
-	"2 usage error, 3 cannot connect to the socket.\n";
+	"2 usage error, 3 cannot connect to the socket, 4 cannot use the QMP socket.\n";
 
 static __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...)
 {
@@ -175,6 +195,8 @@ static int parse_args(int argc, char **argv, struct ctl_opts *o)
 			only_args = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage_text, stdout);
+			fputs("\n", stdout);
+			fputs(ctl_virt_usage, stdout);
 			return EXIT_OK;
 		} else if (!strcmp(a, "--version")) {
 			printf("vgatectl version %s\n", VGATECTL_VERSION);
@@ -196,6 +218,16 @@ static int parse_args(int argc, char **argv, struct ctl_opts *o)
 			o->protocol = v;
 		} else if ((v = opt_value(a, "--file", argc, argv, &i, &missing))) {
 			o->file = v;
+		} else if ((v = opt_value(a, "--qmp", argc, argv, &i, &missing))) {
+			o->qmp = v;
+		} else if ((v = opt_value(a, "--qemu-socket", argc, argv, &i, &missing))) {
+			o->qemu_socket = v;
+		} else if ((v = opt_value(a, "--mac", argc, argv, &i, &missing))) {
+			o->mac = v;
+		} else if ((v = opt_value(a, "--id", argc, argv, &i, &missing))) {
+			o->id = v;
+		} else if ((v = opt_value(a, "--domain", argc, argv, &i, &missing))) {
+			o->domain = v;
 		} else if (missing) {
 			return usage_error("%s needs a value", a);
 		} else {
@@ -538,11 +570,15 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	char sockbuf[512];
+	char sockbuf[512], domain_sock[512];
 	struct ctl_opts o;
 	const char *cmd;
-	int rc = parse_args(argc, argv, &o);
+	/* domains, forward, and attach/detach --domain: libvirt's (ctl_virt.c). */
+	int rc = ctl_virt_main(argc, argv);
 
+	if (rc >= 0)
+		return rc;
+	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
 	if (o.nargs == 0)
@@ -552,8 +588,36 @@ int main(int argc, char **argv)
 		return usage_error("%s", "--protocol is for expose and unexpose");
 	if (o.file && strcmp(cmd, "dns") != 0)
 		return usage_error("%s", "--file is for dns add");
+	if ((o.qmp || o.qemu_socket || o.mac || o.id) && strcmp(cmd, "attach") != 0 &&
+	    strcmp(cmd, "detach") != 0)
+		return usage_error("%s", "--qmp, --qemu-socket, --mac and --id are for attach and "
+					 "detach");
+	if (o.domain && strcmp(cmd, "attach") != 0 && strcmp(cmd, "detach") != 0) {
+		/* Any API command against a libvirt domain's vgate. */
+		if (o.socket)
+			return usage_error("%s", "--socket and --domain exclude each other");
+		if (ctl_virt_socket_for_domain(o.domain, domain_sock, sizeof(domain_sock)) < 0)
+			return usage_error("--domain %s: not a domain name vgate serves", o.domain);
+		o.socket = domain_sock;
+	}
 	if (!o.socket)
 		o.socket = default_socket(sockbuf, sizeof(sockbuf));
+	if (!strcmp(cmd, "attach") || !strcmp(cmd, "detach")) {
+		/* --domain (libvirt) is refused inside ctl_qmp.c's check_common(). */
+		struct ctl_qmp_args qa = {
+			.api_socket = o.socket,
+			.json = o.json,
+			.timeout_ms = o.timeout_ms,
+			.qmp = o.qmp,
+			.qemu_socket = o.qemu_socket,
+			.mac = o.mac,
+			.id = o.id,
+			.domain = o.domain,
+			.nargs = o.nargs - 1,
+		};
+
+		return cmd[0] == 'a' ? ctl_qmp_attach(&qa) : ctl_qmp_detach(&qa);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(simple_cmds); i++) {
 		if (strcmp(cmd, simple_cmds[i].name) != 0)
 			continue;
