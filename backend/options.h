@@ -69,6 +69,8 @@ struct vgate_options {
 	struct opt_list forward_user;
 	struct opt_list forward_identity;
 	bool ec2_metadata_access;
+	const char *api_mode;	     /* --api-mode: octal mode of unix API sockets */
+	const char *api_group;	     /* --api-group: their group (name or number) */
 	const char *guest_api_token; /* FILE: in-network API needs Bearer <token> */
 	bool no_guest_api;	     /* no in-network API at gateway:80 */
 	const char *qmp;	     /* --qmp: follow this QEMU monitor socket */

@@ -22,6 +22,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <grp.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,6 +40,74 @@ static const char *const kind_names[] = {
 	[LISTENER_API] = "listen",	 [LISTENER_SERVICES] = "services",
 	[LISTENER_BESS] = "listen-bess",
 };
+
+/*
+ * api_perms() - what --api-mode (octal, default 0600; only owner and group
+ * read/write bits, owner's both set) and --api-group (a name or number;
+ * -1: leave the group) ask of a unix API socket
+ * Return: 0, or -EINVAL after logging which flag is wrong.
+ */
+static int api_perms(mode_t *mode, gid_t *gid)
+{
+	const struct vgate_options *o = vg->opt;
+	char *end;
+
+	*mode = 0600;
+	*gid = (gid_t)-1;
+	if (o->api_mode) {
+		unsigned long m;
+
+		errno = 0;
+		m = strtoul(o->api_mode, &end, 8);
+		if (errno || end == o->api_mode || *end || (m & ~0660ul) || (m & 0600) != 0600) {
+			log_err(COMP,
+				"--api-mode %s: an octal mode from 0600 to 0660 (owner and "
+				"group read/write only)",
+				o->api_mode);
+			return -EINVAL;
+		}
+		*mode = (mode_t)m;
+	}
+	if (o->api_group) {
+		struct group gr, *res = NULL;
+		char buf[4096];
+		unsigned long g;
+
+		errno = 0;
+		g = strtoul(o->api_group, &end, 10);
+		if (!errno && end != o->api_group && !*end && g < (gid_t)-1) {
+			*gid = (gid_t)g;
+		} else if (getgrnam_r(o->api_group, &gr, buf, sizeof(buf), &res) == 0 && res) {
+			*gid = res->gr_gid;
+		} else {
+			log_err(COMP, "--api-group %s: no such group", o->api_group);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Give a unix API socket the mode and group asked for. Return: 0 or -errno. */
+static int api_sock_perms(const char *flag, const char *spec, const char *path)
+{
+	mode_t mode;
+	gid_t gid;
+	int r = api_perms(&mode, &gid);
+
+	if (r < 0)
+		return r;
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) {
+		r = -errno;
+		log_err(COMP, "-%s %s: --api-group: %s", flag, spec, strerror(-r));
+		return r;
+	}
+	if (chmod(path, mode) < 0) {
+		r = -errno;
+		log_err(COMP, "-%s %s: chmod %04o: %s", flag, spec, (unsigned)mode, strerror(-r));
+		return r;
+	}
+	return 0;
+}
 
 static int add_listener(struct listener *l)
 {
@@ -116,12 +185,11 @@ int transport_listen(enum listener_kind kind, const char *spec)
 			listen_error(kind_names[kind], spec, r);
 		}
 	}
-	/* The API opens host ports and changes DNS: its socket is the owner's. */
+	/* The API opens host ports and changes DNS: its socket is the owner's
+	 * (or, when asked, its group's too). */
 	if (r == 0 && (kind == LISTENER_API || kind == LISTENER_SERVICES) &&
-	    l->url.scheme == STREAM_URL_UNIX && chmod(l->url.path, 0600) < 0) {
-		r = -errno;
-		log_err(COMP, "-%s %s: chmod 0600: %s", kind_names[kind], spec, strerror(-r));
-	}
+	    l->url.scheme == STREAM_URL_UNIX)
+		r = api_sock_perms(kind_names[kind], spec, l->url.path);
 	if (r == 0)
 		r = loop_add(&vg->loop, l->fd, EPOLLIN, &l->ref);
 	if (r == 0)
