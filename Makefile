@@ -35,9 +35,9 @@ ifneq ($(SANITIZE),)
   CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined
 endif
-ifneq ($(STATIC),)
-  LDFLAGS += -static
-endif
+# STATIC=1 links vgate-guest statically (one binary to copy into any guest);
+# the daemon and vgatectl link against Debian's shared libraries.
+STATIC_LDFLAGS := $(if $(STATIC),-static)
 
 # --- lwIP ------------------------------------------------------------------
 LWIP_FETCH := build/lwip-src

@@ -19,6 +19,18 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
+/* hex_digit() - the value of hex digit @c (either case), or -1 */
+static inline int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline void freep(void *p)
 {
 	free(*(void **)p);

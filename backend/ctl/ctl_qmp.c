@@ -98,23 +98,12 @@ bool ctl_qmp_id_valid(const char *id)
 	return true;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int ctl_qmp_mac_parse(const char *s, uint8_t mac[6])
 {
 	if (strlen(s) != 17)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
 			return -EINVAL;
