@@ -19,6 +19,7 @@
 #include "agent.h"
 
 #include "gapi.h"
+#include "http_client.h"
 #include "log.h"
 #include "procnet.h"
 #include "sock.h"
@@ -601,9 +602,9 @@ static const char *excerpt(char *body, size_t len)
 }
 
 /* finish() - act on an answer to a->op */
-static void finish(struct agent *a, const struct gapi_resp *r, uint64_t now)
+static void finish(struct agent *a, const struct http_client_response *r, uint64_t now)
 {
-	char *body = a->resp + r->body_off;
+	char *body = r->body;
 	struct entry *e = a->op == OP_LIST ? NULL : find(a, a->op_proto, a->op_port);
 	char local[80] = "";
 	bool already, not_found;
@@ -680,7 +681,7 @@ static void finish(struct agent *a, const struct gapi_resp *r, uint64_t now)
 
 void agent_event(struct agent *a, uint32_t events, uint64_t now)
 {
-	struct gapi_resp resp;
+	struct http_client_response resp;
 	ssize_t n;
 	int r;
 
@@ -733,9 +734,10 @@ void agent_event(struct agent *a, uint32_t events, uint64_t now)
 		}
 		eof = n == 0;
 		a->resp_len += (size_t)n;
-		r = gapi_parse_response(a->resp, a->resp_len, eof, &resp);
+		r = http_client_parse(a->resp, a->resp_len, eof, &resp);
 		if (r == 0) {
 			finish(a, &resp, now);
+			http_client_response_free(&resp);
 			kick(a, now);
 			return;
 		}

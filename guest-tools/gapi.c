@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * gapi.c - build forwarder API requests, parse the answers
+ * gapi.c - build forwarder API requests, read the forward list
  *
- * The response parser works on what has arrived so far and says whether it
- * is complete; the connection code calls it after every read. Header names
- * are matched case-insensitively; the only headers that matter are
- * Content-Length and Transfer-Encoding.
+ * Answers are parsed by common/'s HTTP client parser (http_client_parse(),
+ * the one vgatectl and the libvirt hook use), called on what has arrived
+ * so far after every read.
  */
 #include "gapi.h"
 
@@ -14,8 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-#define HEAD_MAX 16384
 
 bool gapi_token_valid(const char *t)
 {
@@ -44,170 +41,6 @@ int gapi_build_request(char *buf, size_t cap, const char *method, const char *pa
 	if (n < 0 || (size_t)n >= cap)
 		return -ENOSPC;
 	return n;
-}
-
-/* Position just past the blank line ending the head, or 0 if not there. */
-static size_t head_end(const char *buf, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (buf[i] != '\n')
-			continue;
-		if (buf[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
-}
-
-/* Decimal of exactly the bytes [s, s+n) (surrounding spaces allowed). */
-static int parse_size(const char *s, size_t n, size_t *out)
-{
-	size_t v = 0, i = 0;
-	bool any = false;
-
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (v > (SIZE_MAX - 9) / 10)
-			return -EPROTO;
-		v = v * 10 + (size_t)(s[i] - '0');
-		any = true;
-	}
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
-		i++;
-	if (!any || i != n)
-		return -EPROTO;
-	*out = v;
-	return 0;
-}
-
-/* header_is() - is @line the header @name? Point @val at its value. */
-static bool header_is(const char *line, size_t len, const char *name, const char **val,
-		      size_t *vlen)
-{
-	size_t n = strlen(name);
-
-	if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
-		return false;
-	*val = line + n + 1;
-	*vlen = len - n - 1;
-	return true;
-}
-
-/* Decode a chunked body at @buf[off..len) in place. */
-static int dechunk(char *buf, size_t off, size_t len, bool eof, size_t *out_len)
-{
-	size_t in = off, out = off;
-
-	for (;;) {
-		const char *nl = memchr(buf + in, '\n', len - in);
-		size_t size = 0, digits = 0;
-
-		if (!nl)
-			return eof ? -EPROTO : -EAGAIN;
-		for (const char *p = buf + in; p < nl; p++) {
-			int d = *p >= '0' && *p <= '9'	 ? *p - '0'
-				: *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
-				: *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
-							 : -1;
-
-			if (d < 0)
-				break; /* chunk extensions or the CR */
-			if (++digits > 8)
-				return -EPROTO;
-			size = size * 16 + (size_t)d;
-		}
-		if (!digits)
-			return -EPROTO;
-		in = (size_t)(nl - buf) + 1;
-		if (!size) {
-			*out_len = out - off;
-			return 0; /* trailers are not needed */
-		}
-		if (size > len - in)
-			return eof ? -EPROTO : -EAGAIN;
-		memmove(buf + out, buf + in, size);
-		out += size;
-		in += size;
-		/* CRLF after the data */
-		if (in < len && buf[in] == '\r')
-			in++;
-		if (in >= len)
-			return eof ? -EPROTO : -EAGAIN;
-		if (buf[in] != '\n')
-			return -EPROTO;
-		in++;
-	}
-}
-
-int gapi_parse_response(char *buf, size_t len, bool eof, struct gapi_resp *r)
-{
-	size_t end = head_end(buf, len), pos, clen = 0;
-	bool have_clen = false, chunked = false;
-	const char *nl;
-
-	memset(r, 0, sizeof(*r));
-	if (!end) {
-		if (len > HEAD_MAX)
-			return -E2BIG;
-		return eof ? -EPROTO : -EAGAIN;
-	}
-	if (end > HEAD_MAX)
-		return -E2BIG;
-	/* "HTTP/1.x NNN reason" */
-	if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ' || buf[9] < '1' ||
-	    buf[9] > '5' || buf[10] < '0' || buf[10] > '9' || buf[11] < '0' || buf[11] > '9')
-		return -EPROTO;
-	if (len > 12 && buf[12] != ' ' && buf[12] != '\r' && buf[12] != '\n')
-		return -EPROTO;
-	r->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
-	nl = memchr(buf, '\n', end);
-	pos = (size_t)(nl - buf) + 1;
-	while (pos < end) {
-		const char *line = buf + pos, *val;
-		size_t llen, vlen;
-
-		nl = memchr(line, '\n', end - pos);
-		llen = (size_t)(nl - line);
-		if (llen && line[llen - 1] == '\r')
-			llen--;
-		if (!llen)
-			break;
-		if (memchr(line, '\0', llen))
-			return -EPROTO;
-		if (header_is(line, llen, "Content-Length", &val, &vlen)) {
-			if (parse_size(val, vlen, &clen) < 0)
-				return -EPROTO;
-			have_clen = true;
-		} else if (header_is(line, llen, "Transfer-Encoding", &val, &vlen)) {
-			while (vlen && (*val == ' ' || *val == '\t')) {
-				val++;
-				vlen--;
-			}
-			if (vlen >= 7 && !strncasecmp(val, "chunked", 7))
-				chunked = true;
-		}
-		pos = (size_t)(nl - buf) + 1;
-	}
-	r->body_off = end;
-	if (chunked)
-		return dechunk(buf, end, len, eof, &r->body_len);
-	if (have_clen) {
-		if (clen > len - end)
-			return eof ? -EPROTO : -EAGAIN;
-		r->body_len = clen;
-		return 0;
-	}
-	/* 204 and 304 have no body; otherwise it runs to the close. */
-	if (r->status == 204 || r->status == 304) {
-		r->body_len = 0;
-		return 0;
-	}
-	if (!eof)
-		return -EAGAIN;
-	r->body_len = len - end;
-	return 0;
 }
 
 /* --- the list scanner ---------------------------------------------------- */

@@ -10,7 +10,7 @@
  *
  * ("remote" of ":PORT" is filled in by vgate with the caller's own address.)
  * Requests carry "Connection: close"; the answer is read to its end and
- * parsed from a buffer: status line, Content-Length or chunked body. The
+ * parsed with http_client_parse() (common/http_client.h). The
  * list is read by a small scanner that understands exactly that shape (an
  * array of flat objects whose values are strings, numbers, booleans or
  * null), without a JSON library, so the static guest binary stays small.
@@ -28,12 +28,6 @@
 /* Longest string value the list scanner keeps. */
 #define GAPI_STR_MAX 256
 
-struct gapi_resp {
-	int status;
-	size_t body_off; /* into the buffer given to gapi_parse_response() */
-	size_t body_len;
-};
-
 /*
  * gapi_build_request() - an HTTP/1.1 request for the forwarder API
  * @method: "GET" or "POST"
@@ -45,16 +39,6 @@ struct gapi_resp {
  */
 int gapi_build_request(char *buf, size_t cap, const char *method, const char *path,
 		       const char *host, const char *token, const char *body);
-
-/*
- * gapi_parse_response() - parse an answer held in @buf
- * @eof: the server closed the connection after these @len bytes
- * A chunked body is decoded in place (so @buf is modified).
- * Return: 0 with @r filled; -EAGAIN when more bytes are needed; -EPROTO for
- * a malformed answer (or one cut short by @eof); -E2BIG when the head alone
- * exceeds 16 KiB.
- */
-int gapi_parse_response(char *buf, size_t len, bool eof, struct gapi_resp *r);
 
 /* Called per forward in a list answer; absent keys are "". */
 typedef void (*gapi_forward_cb)(void *ctx, const char *local, const char *remote,

@@ -1,7 +1,7 @@
 # libvirt-hook/: vgate-libvirt-hook, and libvgatehook.a (metadata parser,
 # planner, process and state handling) which vgatectl's libvirt commands
-# (backend/ctl/ctl_virt.c) share. The hook talks to vgate's API with
-# vgatectl's HTTP client (backend/ctl/http_client.c) and JSON bodies.
+# (backend/ctl/ctl_virt.c) share. The hook talks to vgate's API with the
+# HTTP client and JSON bodies vgatectl uses (common/).
 #
 #   make install [PREFIX=/usr/local] [DESTDIR=]   vgate, vgatectl, the hook
 #   make uninstall
@@ -13,13 +13,12 @@ HOOK_XML_LIBS := $(shell pkg-config --libs libxml-2.0 2>/dev/null || echo -lxml2
 # compiles to commands that say so.
 HOOK_VIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
 HOOK_VIRT_LIBS := $(shell pkg-config --libs libvirt 2>/dev/null)
-HOOK_CTL_OBJS = $(OBJ)/ctl/http_client.o $(OBJ)/ctl/request_body.o $(OBJ)/ctl/json_tree.o
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 HOOK_INSTALL_DIR ?= /etc/libvirt/hooks/qemu.d
 
-$(OBJ)/libvirt-hook/%.o: CPPFLAGS += -Ilibvirt-hook -Ibackend/ctl $(HOOK_XML_CFLAGS)
+$(OBJ)/libvirt-hook/%.o: CPPFLAGS += -Ilibvirt-hook $(HOOK_XML_CFLAGS)
 # The hook runs $(BINDIR)/vgate; a stamp named for BINDIR rebuilds it when that changes.
 HOOK_BINDIR_STAMP = $(OBJ)/libvirt-hook/bindir/$(subst /,_,$(BINDIR))
 $(HOOK_BINDIR_STAMP):
@@ -29,8 +28,7 @@ $(OBJ)/libvirt-hook/hook.o: $(HOOK_BINDIR_STAMP)
 
 $(OUT)/libvgatehook.a: $(call objs,$(HOOK_SRCS))
 
-$(OUT)/vgate-libvirt-hook: $(OBJ)/libvirt-hook/hook.o $(OUT)/libvgatehook.a $(HOOK_CTL_OBJS) \
-		$(OUT)/libcommon.a
+$(OUT)/vgate-libvirt-hook: $(OBJ)/libvirt-hook/hook.o $(OUT)/libvgatehook.a $(OUT)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lyajl $(HOOK_XML_LIBS)
 
 # vgatectl: --domain, domains, forward add/remove, attach/detach.
@@ -41,13 +39,13 @@ CTL_EXTRA_LDLIBS += $(HOOK_VIRT_LIBS) $(HOOK_XML_LIBS)
 EXTRA_BINS += $(OUT)/vgate-libvirt-hook
 EXTRA_LINT_SRCS += $(HOOK_SRCS) libvirt-hook/hook.c
 EXTRA_LINT_HDRS += $(HOOK_HDRS)
-LINT_CPPFLAGS += -Ilibvirt-hook -Ibackend/ctl $(HOOK_XML_CFLAGS) $(HOOK_VIRT_CFLAGS)
+LINT_CPPFLAGS += -Ilibvirt-hook $(HOOK_XML_CFLAGS) $(HOOK_VIRT_CFLAGS)
 EXTRA_SHELL += $(wildcard examples/libvirt/*.sh)
 
 # Unit tests (tests/unit/test_hook*.c are in UNIT_SRCS already): the
 # library, vgatectl's HTTP pieces, libxml2.
-$(OBJ)/tests/unit/test_hook%.o: CPPFLAGS += -Ilibvirt-hook -Ibackend/ctl $(HOOK_XML_CFLAGS)
-$(OUT)/tests/test_hook%: $(OBJ)/tests/unit/test_hook%.o $(OUT)/libvgatehook.a $(HOOK_CTL_OBJS) \
+$(OBJ)/tests/unit/test_hook%.o: CPPFLAGS += -Ilibvirt-hook $(HOOK_XML_CFLAGS)
+$(OUT)/tests/test_hook%: $(OBJ)/tests/unit/test_hook%.o $(OUT)/libvgatehook.a \
 		$(OUT)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lyajl $(HOOK_XML_LIBS) -lcmocka
