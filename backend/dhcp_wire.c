@@ -6,7 +6,8 @@
  *
  * A DHCP message is a fixed 236-byte BOOTP header, the magic cookie
  * 99.130.83.99 and a sequence of options. dhcp_parse() never trusts a length:
- * it checks the header fits, then walks the options with a cursor that is
+ * it checks the header fits, then walks the options with dhcp_opts_walk()
+ * (common/dhcp_opts.c, shared with vgate-guest's client), whose cursor is
  * bounded by the end of the area being walked. Pad (0) is one byte, end
  * (255) stops the area, every other option is code, length, data, and an
  * option whose length byte or data would cross the end of its area makes the
@@ -39,6 +40,8 @@
  */
 #include "dhcp_wire.h"
 
+#include "dhcp_opts.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -56,11 +59,7 @@
 #define OFF_SIADDR 20
 #define OFF_GIADDR 24
 #define OFF_CHADDR 28
-#define OFF_SNAME 44
-#define OFF_FILE 108
 #define OFF_COOKIE 236
-#define SNAME_LEN 64
-#define FILE_LEN 128
 
 #define DHCP_BOOTP_MIN 300 /* RFC 1542: a BOOTP message is at least 300 bytes */
 #define OPT_DATA_MAX 255
@@ -93,7 +92,6 @@ static const uint8_t dhcp_cookie[4] = { 99, 130, 83, 99 };
 /* State carried across the option areas of one message. */
 struct parse_state {
 	struct dhcp_msg *m;
-	uint8_t overload;    /* option 52 seen in the main area; 0 if none */
 	size_t hostname_len; /* bytes of option 12 seen, may exceed the buffer */
 	bool hostname_bad;   /* a byte outside printable ASCII was seen */
 };
@@ -112,19 +110,18 @@ static uint16_t get16_be(const uint8_t *p)
 }
 
 /**
- * parse_option() - take one option's data into the message
- * @st:		parse state
- * @code:	option code (not pad, not end)
+ * parse_option() - take one option's data into the message (dhcp_opt_fn)
+ * @ctx:	the parse state
+ * @code:	option code (not pad, end or overload)
  * @data:	option data, @len bytes, already bounds-checked
  * @len:	data length
- * @main_area:	true for the options field, false for file/sname
  *
  * Return: 0, or -EBADMSG for a fixed-length option of the wrong length or a
  * value no message may carry.
  */
-static int parse_option(struct parse_state *st, uint8_t code, const uint8_t *data, size_t len,
-			bool main_area)
+static int parse_option(void *ctx, uint8_t code, const uint8_t *data, size_t len)
 {
+	struct parse_state *st = ctx;
 	struct dhcp_msg *m = st->m;
 	size_t n;
 
@@ -151,12 +148,6 @@ static int parse_option(struct parse_state *st, uint8_t code, const uint8_t *dat
 			return -EBADMSG;
 		m->max_size = get16_be(data);
 		break;
-	case OPT_OVERLOAD:
-		if (len != 1 || data[0] < 1 || data[0] > 3)
-			return -EBADMSG;
-		if (main_area)
-			st->overload = data[0];
-		break;
 	case OPT_HOSTNAME:
 		for (size_t i = 0; i < len; i++) {
 			if (data[i] < 0x20 || data[i] > 0x7e)
@@ -182,44 +173,6 @@ static int parse_option(struct parse_state *st, uint8_t code, const uint8_t *dat
 		break;
 	default:
 		break;
-	}
-	return 0;
-}
-
-/**
- * parse_area() - walk the options in @p[0..@len)
- * @st:		parse state
- * @p:		start of the area
- * @len:	bytes in the area
- * @main_area:	true for the options field (the only place option 52 counts)
- *
- * Return: 0, or -EBADMSG if an option is cut by the end of the area or is
- * invalid.
- */
-static int parse_area(struct parse_state *st, const uint8_t *p, size_t len, bool main_area)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		uint8_t code = p[i];
-		size_t olen;
-		int r;
-
-		if (code == OPT_PAD) {
-			i++;
-			continue;
-		}
-		if (code == OPT_END)
-			return 0;
-		if (len - i < 2)
-			return -EBADMSG;
-		olen = p[i + 1];
-		if (len - i - 2 < olen)
-			return -EBADMSG;
-		r = parse_option(st, code, p + i + 2, olen, main_area);
-		if (r < 0)
-			return r;
-		i += 2 + olen;
 	}
 	return 0;
 }
@@ -252,11 +205,7 @@ int dhcp_parse(const uint8_t *buf, size_t len, struct dhcp_msg *m)
 	m->giaddr = get32(buf + OFF_GIADDR);
 	memcpy(m->chaddr, buf + OFF_CHADDR, sizeof(m->chaddr));
 
-	r = parse_area(&st, buf + DHCP_MIN_LEN, len - DHCP_MIN_LEN, true);
-	if (r == 0 && (st.overload & 1))
-		r = parse_area(&st, buf + OFF_FILE, FILE_LEN, false);
-	if (r == 0 && (st.overload & 2))
-		r = parse_area(&st, buf + OFF_SNAME, SNAME_LEN, false);
+	r = dhcp_opts_walk(buf, len, parse_option, &st);
 	if (r < 0) {
 		memset(m, 0, sizeof(*m));
 		return r;

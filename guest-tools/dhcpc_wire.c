@@ -11,6 +11,8 @@
  */
 #include "dhcpc_wire.h"
 
+#include "dhcp_opts.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -24,14 +26,9 @@
 #define OFF_CIADDR 12
 #define OFF_YIADDR 16
 #define OFF_CHADDR 28
-#define OFF_SNAME 44
-#define OFF_FILE 108
 #define OFF_MAGIC 236
-#define SNAME_LEN 64
-#define FILE_LEN 128
 #define BOOTP_MIN_LEN 300
 
-#define OPT_PAD 0
 #define OPT_MASK 1
 #define OPT_ROUTER 3
 #define OPT_DNS 6
@@ -40,7 +37,6 @@
 #define OPT_MTU 26
 #define OPT_REQUESTED 50
 #define OPT_LEASE 51
-#define OPT_OVERLOAD 52
 #define OPT_TYPE 53
 #define OPT_SERVER 54
 #define OPT_PARAMS 55
@@ -170,7 +166,6 @@ int dhcpc_decode_search(const uint8_t *d, size_t len, char *out, size_t cap)
 
 struct parse_state {
 	struct dhcpc_reply *r;
-	uint8_t overload;
 	uint8_t search_raw[SEARCH_RAW_MAX];
 	size_t search_len;
 	bool search_cut;
@@ -262,48 +257,16 @@ static int one_option(struct parse_state *st, uint8_t code, const uint8_t *v, ui
 		memcpy(st->search_raw + st->search_len, v, l);
 		st->search_len += l;
 		break;
-	case OPT_OVERLOAD:
-		if (l != 1)
-			return -EINVAL;
-		st->overload = v[0];
-		break;
 	default:
 		break;
 	}
 	return 0;
 }
 
-/* Walk one options area; @allow_overload only for the main one. */
-static int walk_options(struct parse_state *st, const uint8_t *p, size_t len, bool allow_overload)
+/* take_option() - dhcp_opt_fn over one_option() (lengths fit a byte). */
+static int take_option(void *ctx, uint8_t code, const uint8_t *v, size_t l)
 {
-	size_t i = 0;
-
-	while (i < len) {
-		uint8_t code = p[i], l;
-		int r;
-
-		if (code == OPT_PAD) {
-			i++;
-			continue;
-		}
-		if (code == OPT_END)
-			return 0;
-		if (i + 1 >= len)
-			return -EINVAL;
-		l = p[i + 1];
-		if (i + 2 + l > len)
-			return -EINVAL;
-		if (code == OPT_OVERLOAD && !allow_overload) {
-			i += 2 + (size_t)l;
-			continue;
-		}
-		r = one_option(st, code, p + i + 2, l);
-		if (r < 0)
-			return r;
-		i += 2 + (size_t)l;
-	}
-	/* An area may end without OPT_END; a missing end is tolerated. */
-	return 0;
+	return one_option(ctx, code, v, (uint8_t)l);
 }
 
 int dhcpc_parse_reply(const uint8_t *buf, size_t len, struct dhcpc_reply *r)
@@ -323,13 +286,11 @@ int dhcpc_parse_reply(const uint8_t *buf, size_t len, struct dhcpc_reply *r)
 	r->xid = get32(buf + OFF_XID);
 	memcpy(&r->yiaddr, buf + OFF_YIADDR, 4);
 	memcpy(r->chaddr, buf + OFF_CHADDR, 6);
-	ret = walk_options(&st, buf + DHCPC_BOOTP_LEN, len - DHCPC_BOOTP_LEN, true);
-	if (!ret && (st.overload & 1))
-		ret = walk_options(&st, buf + OFF_FILE, FILE_LEN, false);
-	if (!ret && (st.overload & 2))
-		ret = walk_options(&st, buf + OFF_SNAME, SNAME_LEN, false);
+	/* The walker (common/dhcp_opts.c, shared with vgate's server) follows
+	 * option overload into the file and sname fields. */
+	ret = dhcp_opts_walk(buf, len, take_option, &st);
 	if (ret < 0)
-		return ret;
+		return -EINVAL;
 	if (!r->type)
 		return -EINVAL;
 	/* A list that did not fit or does not decode is left out, not fatal. */
