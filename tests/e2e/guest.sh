@@ -98,32 +98,7 @@ guest_field() {
 
 # guest_hmp NAME CMD: one HMP command on the guest's monitor (bounded);
 # prints QEMU's reply, fails when it reports an error.
-guest_hmp() {
-	timeout 15 python3 - "$T/$1.mon" "$2" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(10)
-s.connect(sys.argv[1])
-def prompt():
-    buf = b""
-    while b"(qemu) " not in buf:
-        d = s.recv(4096)
-        if not d:
-            break
-        buf += d
-    return buf.decode(errors="replace").replace("\r", "")
-prompt()
-s.sendall(sys.argv[2].encode() + b"\n")
-out = prompt()
-# The monitor echoes the command line first; the reply follows it.
-reply = out.split("\n", 1)[1] if "\n" in out else ""
-reply = reply.replace("(qemu) ", "").strip()
-if reply:
-    print(reply)
-if "rror" in reply or "unknown command" in reply:
-    sys.exit(1)
-EOF
-}
+guest_hmp() { hmp_cmd "$T/$1.mon" "$2"; }
 
 # guest_stop NAME: quit QEMU through its monitor; SIGKILL after 10 s.
 guest_stop() {

@@ -139,6 +139,39 @@ stop_vgate() {
 # vgate_alive: the daemon is still running.
 vgate_alive() { kill -0 "$VGATE_PID" 2>/dev/null; }
 
+# hmp_cmd SOCKET CMD...: run HMP commands on the QEMU monitor at SOCKET in
+# order (bounded); prints each reply, fails on an error reply, or when the
+# monitor closes before answering anything but quit.
+hmp_cmd() {
+	timeout 15 python3 - "$@" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+def prompt(cmd):
+    buf = b""
+    while b"(qemu) " not in buf:
+        d = s.recv(4096)
+        if not d:
+            if cmd != "quit":
+                sys.exit(f"{cmd}: monitor closed")
+            break
+        buf += d
+    return buf.decode(errors="replace").replace("\r", "")
+prompt(None)
+for cmd in sys.argv[2:]:
+    s.sendall(cmd.encode() + b"\n")
+    out = prompt(cmd)
+    # The monitor echoes the command line first; the reply follows it.
+    reply = out.split("\n", 1)[1] if "\n" in out else ""
+    reply = reply.replace("(qemu) ", "").strip()
+    if reply:
+        print(reply)
+    if "rror" in reply or "unknown command" in reply:
+        sys.exit(f"{cmd}: {reply}")
+EOF
+}
+
 # api PATH [SOCKET]: GET an API path over the unix socket.
 api() { sx curl -sf --max-time 5 --unix-socket "${2:-$T/api.sock}" "http://vgate$1"; }
 

@@ -23,26 +23,7 @@ qemu_vm() {
 hmp() {
 	local n=$1
 	shift
-	timeout 10 python3 - "$T/mon-$n.sock" "$@" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-def prompt():
-    buf = b""
-    while b"(qemu) " not in buf:
-        d = s.recv(4096)
-        if not d:
-            sys.exit("monitor closed")
-        buf += d
-    return buf.decode(errors="replace")
-prompt()
-for cmd in sys.argv[2:]:
-    s.sendall(cmd.encode() + b"\n")
-    out = prompt()
-    if "rror" in out or "unknown command" in out:
-        sys.exit(f"{cmd}: {out}")
-EOF
+	hmp_cmd "$T/mon-$n.sock" "$@" >/dev/null
 }
 
 # poked N CMD...: CMD succeeds. Until it does, ask QEMU N (unless N is -)
