@@ -36,6 +36,7 @@ enum ref_kind {
 	REF_FWD_UDP,	  /* a udp port forward's socket */
 	REF_FWD_CONN,	  /* a forwarded connection's host socket (forward_relay.c) */
 	REF_QMP,	  /* --qmp: the QEMU monitor connection (qmp_follow.c) */
+	REF_TAP_PORT,	  /* a tap's AF_PACKET socket, a switch port (packet_port.c) */
 	REF_KIND_MAX,
 };
 

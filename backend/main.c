@@ -19,9 +19,11 @@
 #include "lwip_glue.h"
 #include "netns.h"
 #include "notify.h"
+#include "packet_port.h"
 #include "pcap.h"
 #include "qmp_follow.h"
 #include "qmp_listeners.h"
+#include "taps_api.h"
 #include "util.h"
 #include "vgate.h"
 
@@ -135,6 +137,9 @@ static void dispatch(struct loop_ref *ref, uint32_t events)
 		break;
 	case REF_QMP:
 		qmp_follow_handle(ref, events);
+		break;
+	case REF_TAP_PORT:
+		packet_port_handle(container_of(ref, struct port, ref), events);
 		break;
 	case REF_NOTIFY:
 	case REF_KIND_MAX:
@@ -343,6 +348,9 @@ static int run(struct vgate_options *o)
 	r = qmp_listeners_init();
 	if (r < 0)
 		return r;
+	r = taps_api_init();
+	if (r < 0)
+		return r;
 
 	if (o->pcap) {
 		r = pcap_open(o->pcap);
@@ -431,6 +439,7 @@ int main(int argc, char **argv)
 	qmp_follow_stop();
 	forward_fini();
 	qmp_listeners_fini();
+	taps_api_fini();
 	api_fini();
 	loop_timer_cancel(&vg->loop, &vg->age_timer);
 	transport_close_all();

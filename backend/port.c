@@ -44,6 +44,8 @@ const char *port_origin_name(enum port_origin origin)
 		return "dgram";
 	case PORT_FROM_NETNS:
 		return "netns";
+	case PORT_FROM_TAP:
+		return "tap";
 	}
 	return "?";
 }
@@ -207,6 +209,8 @@ void port_close(struct port *p, const char *why)
 	p->ref.dead = true;
 	if (p->client)
 		transport_client_lost(p->client);
+	if (p->on_close)
+		p->on_close(p);
 	loop_defer_free(&vg->loop, &p->deferred);
 }
 

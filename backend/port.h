@@ -46,6 +46,7 @@ enum port_origin {
 	PORT_FROM_BESS,	   /* -listen-bess: SEQPACKET */
 	PORT_FROM_DGRAM,   /* -listen-vfkit / QEMU -netdev dgram */
 	PORT_FROM_NETNS,   /* --netns: a tap in a namespace */
+	PORT_FROM_TAP,	   /* POST /v1/taps: a tap read through AF_PACKET */
 };
 
 /* An accepted API connection must send its request head within this time. */
@@ -75,6 +76,7 @@ struct port {
 	struct qemu_client *client;	  /* reconnect owner, if any */
 	char unlink_path[108];		  /* socket file removed when the port closes */
 	struct port *all_prev, *all_next; /* every live port, for shutdown */
+	void (*on_close)(struct port *p); /* told once by port_close(), before the free */
 };
 
 const char *port_origin_name(enum port_origin origin);

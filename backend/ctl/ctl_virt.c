@@ -22,11 +22,34 @@
  *            network); --persist writes the element back with
  *            virDomainSetMetadata() to the persistent definition (and the
  *            live one), so it survives a restart.
- *   attach   an <interface type='client'> to a loopback TCP listener of the
- *            domain's vgate (the network's port, or one vgate opens at run
- *            time through POST /v1/listeners), plugged in with
- *            virDomainAttachDeviceFlags(), so libvirt knows the NIC.
- *   detach   virDomainDetachDeviceFlags() of that interface, by MAC.
+ *   attach   libvirt 9.0 cannot hot-plug the NIC types that reach vgate
+ *            through a socket (<interface type='client'>: "not implemented
+ *            yet"), but it can hot-plug an <interface type='ethernet'> on a
+ *            tap that exists (<target dev='TAP' managed='no'/>): libvirt
+ *            opens the tap and hands its fd to QEMU, and knows the NIC
+ *            (virsh domiflist). So the domain's vgate makes a tap (POST
+ *            /v1/taps) and serves it as a switch port, then
+ *            virDomainAttachDeviceFlags() plugs it in (live). The NIC's
+ *            host offloads are off: vgate reads the tap through a packet
+ *            socket, which would see the guest's TSO frames unsegmented.
+ *            The MAC is --mac, else a static lease of that vgate which no
+ *            NIC of the domain and no port of the vgate uses (so the guest
+ *            gets a known address), else a random one. When libvirt
+ *            refuses, the tap is removed again. --persist: a tap lives only
+ *            as long as its vgate, so the persistent definition gets an
+ *            <interface type='client'> with the same MAC to the network's
+ *            port instead, which the hook wires at the next start; a
+ *            network without a port attribute refuses --persist.
+ *   detach   virDomainDetachDeviceFlags() of the domain's ethernet NIC on a
+ *            tap of its vgate (--mac or --tap say which; the only one
+ *            otherwise). libvirt returns once it has asked the guest to let
+ *            go, so vgatectl waits (CTL_DETACH_WAIT_MS, or --timeout if
+ *            longer) until the live XML no longer lists the NIC, then
+ *            removes the tap (POST /v1/taps/remove, tried again while QEMU
+ *            still holds it). --persist also removes the client NIC of that
+ *            MAC from the persistent definition. A tap left behind by a
+ *            detach that timed out is removed by detach --tap once the NIC
+ *            is gone.
  *
  * libvirt's own error printing is switched off; each failure is reported
  * once, with libvirt's last error message.
@@ -41,7 +64,10 @@
 #include "proc.h"
 #include "runtime.h"
 
+#include "ctl_qmp.h"
 #include "http_client.h"
+#include "json_tree.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,6 +78,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -71,6 +98,13 @@
 #define EXIT_USAGE 2
 #define EXIT_CONNECT 3
 
+/* Longest tap name (IFNAMSIZ - 1), as vgate's /v1/taps allows. */
+#define CTL_TAP_NAME_MAX 15
+/* detach waits this long at least for the guest to release the NIC (or --timeout). */
+#define CTL_DETACH_WAIT_MS 30000
+/* Pause between two looks at the domain's XML (or two tries to remove a tap). */
+#define CTL_POLL_MS 200
+
 const char ctl_virt_usage[] =
 	"libvirt (domains whose <metadata> holds a vgate element; see libvirt-hook/README.md):\n"
 	"  --domain NAME COMMAND          run COMMAND against that domain's vgate\n"
@@ -80,10 +114,15 @@ const char ctl_virt_usage[] =
 	"                                 IP:80) now; --persist also records it in the\n"
 	"                                 domain's metadata, so it survives a restart\n"
 	"  forward remove --domain NAME [--persist] [--protocol P] [--network N] HOST\n"
-	"  attach --domain NAME [--mac MAC] [--network N] [--persist]\n"
-	"                                 hot-plug a NIC wired to the domain's vgate through\n"
-	"                                 libvirt (<interface type='client'>)\n"
-	"  detach --domain NAME [--mac MAC] [--persist]\n";
+	"  attach --domain NAME [--mac MAC] [--tap TAP] [--network N] [--persist]\n"
+	"                                 hot-plug a NIC through libvirt: an <interface\n"
+	"                                 type='ethernet'> on a tap the domain's vgate makes\n"
+	"                                 (the MAC defaults to a free static lease); --persist\n"
+	"                                 also adds a client NIC to the network's port to the\n"
+	"                                 persistent definition\n"
+	"  detach --domain NAME [--mac MAC | --tap TAP] [--network N] [--persist]\n"
+	"                                 unplug it, wait for the guest to let go, then\n"
+	"                                 remove the tap\n";
 
 static const char *run_dir(void)
 {
@@ -644,6 +683,8 @@ out:
 	return rc;
 }
 
+/* --- attach and detach: a tap of the domain's vgate, plugged in by libvirt ------------ */
+
 /* A locally administered random MAC in QEMU's 52:54:00 range. */
 static void random_mac(char out[18])
 {
@@ -654,66 +695,286 @@ static void random_mac(char out[18])
 	meta_mac_format(m, out);
 }
 
-/* A free TCP port on 127.0.0.1 (in this network namespace). Return: port or 0. */
-static unsigned free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	unsigned port = 0;
-
-	if (fd < 0)
-		return 0;
-	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-	    !getsockname(fd, (struct sockaddr *)&sa, &len))
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-/* Ask vgate (API @api) to listen for QEMU on 127.0.0.1:@port. */
-static int open_listener(const char *api, unsigned port, int timeout_ms, char *err, size_t errlen)
+/*
+ * One exchange with the vgate API @api. Return: 0 with the status in
+ * *@status and, for a 2xx JSON answer, the parsed body in *@json (to
+ * yajl_tree_free(); NULL otherwise) and otherwise its text in @err;
+ * -ECONNREFUSED (not reached) or -EIO with @err saying why.
+ */
+static int api_call(const char *api, const char *method, const char *path, const char *body,
+		    int timeout_ms, int *status, yajl_val *json, char *err, size_t errlen)
 {
 	struct http_client_response r;
-	char body[96];
 	bool connected = false;
 	int e;
 
-	snprintf(body, sizeof(body), "{\"url\":\"tcp://127.0.0.1:%u\"}", port);
-	e = http_client_request(api, "POST", "/v1/listeners", body, strlen(body), timeout_ms,
+	*json = NULL;
+	e = http_client_request(api, method, path, body, body ? strlen(body) : 0, timeout_ms,
 				&connected, &r);
 	if (e < 0) {
 		snprintf(err, errlen, "%s: %s", api, strerror(-e));
 		return connected ? -EIO : -ECONNREFUSED;
 	}
-	e = r.status == 200 ? 0 : -EIO;
-	if (e)
-		snprintf(err, errlen,
-			 r.status == 404
-				 ? "this vgate cannot open a listener at run time: give the "
-				   "network a port attribute"
-				 : "vgate answered %d to POST /v1/listeners: %.200s",
-			 r.status, r.body);
+	*status = r.status;
+	if (r.status >= 200 && r.status < 300) {
+		char perr[128];
+
+		*json = json_tree_parse(r.body, r.body_len, perr, sizeof(perr));
+		if (!*json)
+			snprintf(err, errlen, "%s %s: not JSON: %s", method, path, perr);
+	} else {
+		size_t n = strcspn(r.body, "\n");
+
+		snprintf(err, errlen, "%.*s (HTTP %d from %s %s)", (int)MIN(n, (size_t)300), r.body,
+			 r.status, method, path);
+	}
 	http_client_response_free(&r);
-	return e;
+	return 0;
+}
+
+/* The tap-name rule vgate applies (taps_api.h), checked again before it goes into XML. */
+static bool tap_name_ok(const char *s)
+{
+	size_t n = strnlen(s, CTL_TAP_NAME_MAX + 1);
+
+	if (!n || n > CTL_TAP_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum =
+			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && c != '_' && (i == 0 || (c != '-' && c != '.')))
+			return false;
+	}
+	return true;
+}
+
+/* A NIC of the domain, as its XML says. */
+struct dom_nic {
+	char type[16];			/* <interface type=...> */
+	char dev[CTL_TAP_NAME_MAX + 1]; /* <target dev=...>, "" if none or too long */
+	uint8_t mac[6];
+	bool has_mac;
+};
+
+static void attr_copy(xmlNodePtr n, const char *attr, char *out, size_t len)
+{
+	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)attr);
+
+	out[0] = '\0';
+	if (v && strlen((const char *)v) < len)
+		snprintf(out, len, "%s", (const char *)v);
+	xmlFree(v);
+}
+
+/*
+ * Every <interface> under /domain/devices of @xml into @out (at most @max).
+ * Return: how many, or -EINVAL when @xml is not a domain.
+ */
+static int list_nics(const char *xml, struct dom_nic *out, unsigned max)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	unsigned n = 0;
+
+	if (!root || strcmp((const char *)root->name, "domain") != 0) {
+		xmlFreeDoc(doc);
+		return -EINVAL;
+	}
+	for (xmlNodePtr d = root->children; d; d = d->next) {
+		if (d->type != XML_ELEMENT_NODE || strcmp((const char *)d->name, "devices") != 0)
+			continue;
+		for (xmlNodePtr i = d->children; i && n < max; i = i->next) {
+			struct dom_nic *nic = &out[n];
+			char mac[32];
+
+			if (i->type != XML_ELEMENT_NODE ||
+			    strcmp((const char *)i->name, "interface") != 0)
+				continue;
+			memset(nic, 0, sizeof(*nic));
+			attr_copy(i, "type", nic->type, sizeof(nic->type));
+			for (xmlNodePtr c = i->children; c; c = c->next) {
+				if (c->type != XML_ELEMENT_NODE)
+					continue;
+				if (!strcmp((const char *)c->name, "mac")) {
+					attr_copy(c, "address", mac, sizeof(mac));
+					nic->has_mac = meta_mac_parse(mac, nic->mac) == 0;
+				} else if (!strcmp((const char *)c->name, "target")) {
+					attr_copy(c, "dev", nic->dev, sizeof(nic->dev));
+				}
+			}
+			n++;
+		}
+	}
+	xmlFreeDoc(doc);
+	return (int)n;
+}
+
+/* The live NICs of @dom. Return: how many, or -EIO with @err. */
+static int live_nics(virDomainPtr dom, struct dom_nic *out, unsigned max, char *err, size_t errlen)
+{
+	char *xml = virDomainGetXMLDesc(dom, 0);
+	int n;
+
+	if (!xml) {
+		snprintf(err, errlen, "%s", virGetLastErrorMessage());
+		return -EIO;
+	}
+	n = list_nics(xml, out, max);
+	free(xml);
+	if (n < 0)
+		snprintf(err, errlen, "libvirt's domain XML is not a domain");
+	return n < 0 ? -EIO : n;
+}
+
+/*
+ * The MAC for a new NIC: --mac, else the first static lease of the vgate
+ * that neither a NIC of the domain nor a port of the vgate uses (so the
+ * guest gets a known address, in @ip), else a random one.
+ */
+static int choose_mac(const struct ctl_virt_args *a, const char *api, const struct dom_nic *nics,
+		      int nnics, char mac[18], char *ip, size_t iplen, char *err, size_t errlen)
+{
+	uint8_t used[META_NICS_MAX + 64][6], m[6];
+	size_t nused = 0;
+	yajl_val ports = NULL, leases = NULL;
+	int status = 0, r;
+
+	ip[0] = '\0';
+	for (int i = 0; i < nnics; i++)
+		if (nics[i].has_mac && nused < ARRAY_SIZE(used))
+			memcpy(used[nused++], nics[i].mac, 6);
+	if (a->mac) {
+		meta_mac_parse(a->mac, m); /* checked before */
+		for (size_t i = 0; i < nused; i++) {
+			if (!memcmp(used[i], m, 6)) {
+				snprintf(err, errlen, "a NIC of the domain has MAC %s already",
+					 a->mac);
+				return -EEXIST;
+			}
+		}
+		meta_mac_format(m, mac);
+		return 0;
+	}
+	r = api_call(api, "GET", "/v1/ports", NULL, a->timeout_ms, &status, &ports, err, errlen);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; YAJL_IS_ARRAY(ports) && i < ports->u.array.len; i++) {
+		yajl_val pm = json_tree_get(ports->u.array.values[i], "mac");
+
+		if (YAJL_IS_STRING(pm) && nused < ARRAY_SIZE(used) &&
+		    meta_mac_parse(pm->u.string, used[nused]) == 0)
+			nused++;
+	}
+	yajl_tree_free(ports);
+	r = api_call(api, "GET", "/v1/leases", NULL, a->timeout_ms, &status, &leases, err, errlen);
+	if (r < 0)
+		return r;
+	r = leases ? ctl_qmp_pick_mac(leases, (const uint8_t(*)[6])used, nused, m, ip, iplen)
+		   : -ENOENT;
+	yajl_tree_free(leases);
+	if (!r)
+		meta_mac_format(m, mac);
+	else
+		random_mac(mac);
+	return 0;
+}
+
+/* Ask vgate for a tap (@want, or any). Return: 0 with its name in @name, or -errno with @err. */
+static int tap_create(const char *api, const char *want, int timeout_ms,
+		      char name[CTL_TAP_NAME_MAX + 1], char *err, size_t errlen)
+{
+	char body[64];
+	yajl_val j, v;
+	int status = 0, r;
+
+	if (want)
+		snprintf(body, sizeof(body), "{\"name\":\"%s\"}", want);
+	else
+		snprintf(body, sizeof(body), "{}");
+	r = api_call(api, "POST", "/v1/taps", body, timeout_ms, &status, &j, err, errlen);
+	if (r < 0)
+		return r;
+	if (status == 404) {
+		snprintf(err, errlen,
+			 "this vgate cannot create taps (it has no /v1/taps: too old)");
+		return -ENOTSUP;
+	}
+	if (!j)
+		return -EIO;
+	v = json_tree_get(j, "name");
+	r = YAJL_IS_STRING(v) && tap_name_ok(v->u.string) ? 0 : -EPROTO;
+	if (!r)
+		snprintf(name, CTL_TAP_NAME_MAX + 1, "%s", v->u.string);
+	else
+		snprintf(err, errlen, "POST /v1/taps: no usable \"name\" in the answer");
+	yajl_tree_free(j);
+	return r;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Remove tap @name through the API; while QEMU still holds it (409) try
+ * again until @deadline (mono_ms()). Return: 0 or -errno with @err.
+ */
+static int tap_remove(const char *api, const char *name, int timeout_ms, int64_t deadline,
+		      char *err, size_t errlen)
+{
+	char body[64];
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+	for (;;) {
+		yajl_val j;
+		int status = 0, r;
+
+		r = api_call(api, "POST", "/v1/taps/remove", body, timeout_ms, &status, &j, err,
+			     errlen);
+		yajl_tree_free(j);
+		if (r < 0)
+			return r;
+		if (status == 200 || status == 404)
+			return 0; /* 404: gone already */
+		if (status != 409 || mono_ms() >= deadline)
+			return -EIO;
+		sleep_ms(CTL_POLL_MS);
+	}
 }
 
 int ctl_virt_attach(const struct ctl_virt_args *a)
 {
-	char mac[18], xml[512], err[768];
+	char mac[18], ip[64] = "", tap[CTL_TAP_NAME_MAX + 1] = "", xml[640], err[768];
+	struct dom_nic nics[META_NICS_MAX];
+	const struct plan_net *pn;
 	virConnectPtr c;
 	virDomainPtr dom;
 	struct view *v;
-	unsigned port, flags = VIR_DOMAIN_AFFECT_LIVE;
 	uint8_t m[6];
-	int i, r, rc = EXIT_OK;
+	int i, n, r, rc = EXIT_OK;
 
 	if (!a->domain || a->nargs)
 		return say(EXIT_USAGE,
-			   "attach takes --domain NAME (and --mac, --network, --persist)");
+			   "attach takes --domain NAME (and --mac, --tap, --network, --persist)");
 	if (a->mac && meta_mac_parse(a->mac, m) < 0)
 		return say(EXIT_USAGE, "--mac %s: not a MAC address", a->mac);
+	if (a->tap && !tap_name_ok(a->tap))
+		return say(EXIT_USAGE, "--tap %s: 1 to %d letters, digits, '_', '-' or '.'", a->tap,
+			   CTL_TAP_NAME_MAX);
 	c = open_conn(a, true);
 	if (!c)
 		return EXIT_CONNECT;
@@ -738,45 +999,59 @@ int ctl_virt_attach(const struct ctl_virt_args *a)
 			 a->network ? a->network : "");
 		goto out;
 	}
-	port = v->pl.nets[i].net->port;
-	if (!port && a->persist) {
-		rc = say(EXIT_USAGE, "--persist needs the network's port attribute (a listener "
-				     "opened now is gone after a restart)");
+	pn = &v->pl.nets[i];
+	if (a->persist && !pn->net->port) {
+		rc = say(EXIT_USAGE,
+			 "--persist needs the network's port attribute: the tap lives only as "
+			 "long as this vgate, so the persistent definition gets an <interface "
+			 "type='client'> to that port instead");
 		goto out;
 	}
-	if (!port) {
-		port = free_port();
-		r = port ? open_listener(v->pl.nets[i].api, port, a->timeout_ms, err, sizeof(err))
-			 : -EADDRINUSE;
-		if (r < 0) {
-			rc = say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_ERR, "domain %s: %s",
-				 a->domain, port ? err : "no free loopback port");
+	if (a->persist && virDomainIsPersistent(dom) != 1) {
+		rc = say(EXIT_USAGE, "--persist: domain %s is not defined (transient)", a->domain);
+		goto out;
+	}
+	n = live_nics(dom, nics, META_NICS_MAX, err, sizeof(err));
+	if (n < 0) {
+		rc = say(EXIT_ERR, "domain %s: %s", a->domain, err);
+		goto out;
+	}
+	r = choose_mac(a, pn->api, nics, n, mac, ip, sizeof(ip), err, sizeof(err));
+	if (!r)
+		r = tap_create(pn->api, a->tap, a->timeout_ms, tap, err, sizeof(err));
+	if (r < 0) {
+		rc = say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_ERR, "domain %s: %s", a->domain,
+			 err);
+		goto out;
+	}
+	/* Offloads off: a packet socket would see the guest's unsegmented TSO frames. */
+	snprintf(xml, sizeof(xml),
+		 "<interface type='ethernet'><mac address='%s'/><target dev='%s' managed='no'/>"
+		 "<model type='virtio'/><driver><host csum='off' gso='off' tso4='off' "
+		 "tso6='off' ecn='off' ufo='off'/></driver><rom enabled='no'/></interface>",
+		 mac, tap);
+	if (virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+		rc = virt_error(EXIT_ERR, "attach");
+		if (tap_remove(pn->api, tap, a->timeout_ms, mono_ms(), err, sizeof(err)) < 0)
+			say(EXIT_ERR, "attach: removing tap %s again: %s", tap, err);
+		goto out;
+	}
+	printf("attached %s to %s (tap %s%s%s)\n", mac, a->domain, tap,
+	       ip[0] ? ", static lease " : "", ip);
+	if (a->persist) {
+		snprintf(xml, sizeof(xml),
+			 "<interface type='client'><mac address='%s'/><source address='127.0.0.1' "
+			 "port='%u'/><model type='virtio'/></interface>",
+			 mac, pn->net->port);
+		if (virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+			rc = virt_error(EXIT_ERR, "attach --persist: the NIC is plugged in, but "
+						  "recording it failed");
 			goto out;
 		}
+		printf("recorded: from the next start an <interface type='client'> to "
+		       "127.0.0.1:%u with MAC %s\n",
+		       pn->net->port, mac);
 	}
-	if (a->mac)
-		meta_mac_format(m, mac);
-	else
-		random_mac(mac);
-	snprintf(xml, sizeof(xml),
-		 "<interface type='client'><mac address='%s'/><source address='127.0.0.1' "
-		 "port='%u'/><model type='virtio'/></interface>",
-		 mac, port);
-	if (a->persist)
-		flags |= VIR_DOMAIN_AFFECT_CONFIG;
-	if (virDomainAttachDeviceFlags(dom, xml, flags) < 0) {
-		if (virGetLastErrorCode() == VIR_ERR_OPERATION_UNSUPPORTED)
-			rc = say(
-				EXIT_ERR,
-				"attach: this libvirt cannot hot-plug an <interface type='client'> "
-				"(%s); vgatectl attach --qmp SOCKET plugs a NIC through QEMU's "
-				"monitor instead",
-				virGetLastErrorMessage());
-		else
-			rc = virt_error(EXIT_ERR, "attach");
-		goto out;
-	}
-	printf("attached %s to %s (vgate 127.0.0.1:%u)\n", mac, a->domain, port);
 out:
 	free(v);
 	if (dom)
@@ -785,20 +1060,56 @@ out:
 	return rc;
 }
 
+/* Is @name one of the taps in GET /v1/taps's answer @taps? */
+static bool tap_listed(yajl_val taps, const char *name)
+{
+	for (size_t i = 0; YAJL_IS_ARRAY(taps) && i < taps->u.array.len; i++) {
+		yajl_val v = json_tree_get(taps->u.array.values[i], "name");
+
+		if (YAJL_IS_STRING(v) && !strcmp(v->u.string, name))
+			return true;
+	}
+	return false;
+}
+
+/* Does @dom still list a NIC with @mac on tap @tap? Return: 1, 0, or -EIO. */
+static int still_plugged(virDomainPtr dom, const uint8_t mac[6], const char *tap)
+{
+	struct dom_nic nics[META_NICS_MAX];
+	char err[256];
+	int n = live_nics(dom, nics, META_NICS_MAX, err, sizeof(err));
+
+	if (n < 0)
+		return -EIO;
+	for (int i = 0; i < n; i++)
+		if (nics[i].has_mac && !memcmp(nics[i].mac, mac, 6) && !strcmp(nics[i].dev, tap))
+			return 1;
+	return 0;
+}
+
 int ctl_virt_detach(const struct ctl_virt_args *a)
 {
-	char mac[18] = "", xml[256], err[768];
+	char mac[18] = "", xml[256], err[768], tap[CTL_TAP_NAME_MAX + 1] = "";
+	struct dom_nic nics[META_NICS_MAX];
+	const struct dom_nic *hit = NULL;
+	const struct plan_net *pn;
 	virConnectPtr c;
 	virDomainPtr dom;
 	struct view *v;
-	unsigned flags = VIR_DOMAIN_AFFECT_LIVE;
+	yajl_val taps = NULL;
 	uint8_t m[6];
-	int r, rc = EXIT_OK;
+	int64_t deadline;
+	int i, n, r, status = 0, wait_ms, rc = EXIT_OK;
+	unsigned found = 0;
 
 	if (!a->domain || a->nargs)
-		return say(EXIT_USAGE, "detach takes --domain NAME (and --mac, --persist)");
+		return say(EXIT_USAGE,
+			   "detach takes --domain NAME (and --mac, --tap, --network, --persist)");
 	if (a->mac && meta_mac_parse(a->mac, m) < 0)
 		return say(EXIT_USAGE, "--mac %s: not a MAC address", a->mac);
+	if (a->tap && !tap_name_ok(a->tap))
+		return say(EXIT_USAGE, "--tap %s: 1 to %d letters, digits, '_', '-' or '.'", a->tap,
+			   CTL_TAP_NAME_MAX);
 	c = open_conn(a, true);
 	if (!c)
 		return EXIT_CONNECT;
@@ -808,38 +1119,113 @@ int ctl_virt_detach(const struct ctl_virt_args *a)
 		rc = virt_error(EXIT_ERR, a->domain);
 		goto out;
 	}
+	if (virDomainIsActive(dom) != 1) {
+		rc = say(EXIT_ERR, "domain %s is not running", a->domain);
+		goto out;
+	}
 	r = load_view(dom, v, err, sizeof(err));
 	if (r <= 0) {
 		rc = say(EXIT_ERR, "domain %s: %s", a->domain, r ? err : "no vgate metadata");
 		goto out;
 	}
-	if (a->mac) {
-		meta_mac_format(m, mac);
-	} else {
-		/* The domain's one client NIC (libvirt-managed) on a vgate port. */
-		unsigned found = 0;
-
-		for (unsigned i = 0; i < v->d.nnics; i++) {
-			if (v->d.nics[i].kind == META_NIC_TCP && v->d.nics[i].has_mac) {
-				meta_mac_format(v->d.nics[i].mac, mac);
-				found++;
-			}
-		}
-		if (found != 1) {
-			rc = say(EXIT_USAGE, "domain %s has %u client NICs: say which with --mac",
-				 a->domain, found);
-			goto out;
-		}
+	i = pick_net(v, a->network);
+	if (i < 0) {
+		rc = say(EXIT_USAGE, "domain %s has no vgate network %s", a->domain,
+			 a->network ? a->network : "");
+		goto out;
 	}
-	snprintf(xml, sizeof(xml), "<interface type='client'><mac address='%s'/></interface>", mac);
-	if (a->persist)
-		flags |= VIR_DOMAIN_AFFECT_CONFIG;
-	if (virDomainDetachDeviceFlags(dom, xml, flags) < 0) {
+	pn = &v->pl.nets[i];
+	r = api_call(pn->api, "GET", "/v1/taps", NULL, a->timeout_ms, &status, &taps, err,
+		     sizeof(err));
+	if (r < 0 || !taps) {
+		rc = say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_ERR, "domain %s: %s", a->domain,
+			 err);
+		goto out;
+	}
+	n = live_nics(dom, nics, META_NICS_MAX, err, sizeof(err));
+	if (n < 0) {
+		rc = say(EXIT_ERR, "domain %s: %s", a->domain, err);
+		goto out;
+	}
+	/* The domain's ethernet NICs on one of this vgate's taps, narrowed by --mac, --tap. */
+	for (int k = 0; k < n; k++) {
+		const struct dom_nic *d = &nics[k];
+
+		if (strcmp(d->type, "ethernet") != 0 || !d->dev[0] || !d->has_mac ||
+		    !tap_listed(taps, d->dev) || (a->mac && memcmp(d->mac, m, 6) != 0) ||
+		    (a->tap && strcmp(d->dev, a->tap) != 0))
+			continue;
+		hit = d;
+		found++;
+	}
+	if (!found && a->tap && tap_listed(taps, a->tap)) {
+		/* Unplugged already (an earlier detach that timed out): only the tap is left. */
+		r = tap_remove(pn->api, a->tap, a->timeout_ms, mono_ms(), err, sizeof(err));
+		if (r < 0)
+			rc = say(EXIT_ERR, "tap %s: %s", a->tap, err);
+		else
+			printf("removed tap %s (no NIC of %s uses it)\n", a->tap, a->domain);
+		goto out;
+	}
+	if (!found) {
+		rc = say(EXIT_ERR, "domain %s has no such NIC on a tap of its vgate", a->domain);
+		goto out;
+	}
+	if (found > 1) {
+		rc = say(EXIT_USAGE,
+			 "domain %s has %u NICs on taps of its vgate: say which with "
+			 "--mac or --tap",
+			 a->domain, found);
+		goto out;
+	}
+	meta_mac_format(hit->mac, mac);
+	memcpy(m, hit->mac, 6);
+	snprintf(tap, sizeof(tap), "%s", hit->dev);
+	snprintf(xml, sizeof(xml), "<interface type='ethernet'><mac address='%s'/></interface>",
+		 mac);
+	if (virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
 		rc = virt_error(EXIT_ERR, "detach");
 		goto out;
 	}
-	printf("detached %s from %s\n", mac, a->domain);
+	/* libvirt returns once it asked; the guest must release the device first. */
+	wait_ms = a->timeout_ms > CTL_DETACH_WAIT_MS ? a->timeout_ms : CTL_DETACH_WAIT_MS;
+	deadline = mono_ms() + wait_ms;
+	while ((r = still_plugged(dom, m, tap)) == 1 && mono_ms() < deadline)
+		sleep_ms(CTL_POLL_MS);
+	if (r != 0) {
+		if (r > 0)
+			say(EXIT_ERR, "detach: the guest did not release NIC %s within %d s", mac,
+			    wait_ms / 1000);
+		else
+			say(EXIT_ERR, "detach: NIC %s: the domain's XML cannot be read any more",
+			    mac);
+		rc = say(EXIT_ERR,
+			 "tap %s stays: vgatectl detach --domain %s --tap %s removes it "
+			 "once libvirt no longer lists the NIC",
+			 tap, a->domain, tap);
+		goto out;
+	}
+	r = tap_remove(pn->api, tap, a->timeout_ms, deadline, err, sizeof(err));
+	if (r < 0) {
+		rc = say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_ERR,
+			 "detach: NIC %s is out, but tap %s stays: %s", mac, tap, err);
+		goto out;
+	}
+	printf("detached %s from %s (tap %s removed)\n", mac, a->domain, tap);
+	if (a->persist) {
+		/* libvirt matches by MAC but parses the whole element: a source is required. */
+		snprintf(xml, sizeof(xml),
+			 "<interface type='client'><mac address='%s'/><source address='127.0.0.1' "
+			 "port='%u'/></interface>",
+			 mac, pn->net->port ? pn->net->port : 1);
+		if (virDomainIsPersistent(dom) == 1 &&
+		    virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) == 0)
+			printf("and removed from the persistent definition\n");
+		else
+			rc = virt_error(EXIT_ERR, "detach --persist: the persistent definition");
+	}
 out:
+	yajl_tree_free(taps);
 	free(v);
 	if (dom)
 		virDomainFree(dom);
@@ -933,6 +1319,8 @@ int ctl_virt_main(int argc, char **argv)
 			a.network = v;
 		} else if ((v = opt(s, "--mac", argc, argv, &i, &missing))) {
 			a.mac = v;
+		} else if ((v = opt(s, "--tap", argc, argv, &i, &missing))) {
+			a.tap = v;
 		} else if ((v = opt(s, "--timeout", argc, argv, &i, &missing))) {
 			char *end;
 			unsigned long secs = strtoul(v, &end, 10);

@@ -6,8 +6,8 @@
  *   vgatectl domains [--connect URI]       domains with vgate metadata, their vgate state
  *   vgatectl forward add --domain NAME [--persist] [--protocol P] [--network N] HOST GUEST
  *   vgatectl forward remove --domain NAME [--persist] [--protocol P] [--network N] HOST
- *   vgatectl attach --domain NAME [--mac MAC] [--network N] [--persist]
- *   vgatectl detach --domain NAME [--mac MAC] [--persist]
+ *   vgatectl attach --domain NAME [--mac MAC] [--tap TAP] [--network N] [--persist]
+ *   vgatectl detach --domain NAME [--mac MAC | --tap TAP] [--network N] [--persist]
  *
  * They share libvirt-hook/'s metadata parser and planner (libvgatehook.a),
  * so vgatectl finds sockets and guest addresses exactly where the hook
@@ -25,6 +25,7 @@ struct ctl_virt_args {
 	const char *connect;	 /* --connect URI; NULL: libvirt's default */
 	const char *protocol;	 /* --protocol tcp|udp|unix (forward) */
 	const char *mac;	 /* --mac (attach, detach) */
+	const char *tap;	 /* --tap NAME (attach, detach): the tap's name */
 	const char *network;	 /* --network ID|NAME: which of the domain's networks */
 	bool persist;		 /* --persist: also the domain's persistent definition */
 	bool json;		 /* --json (domains) */
@@ -47,7 +48,11 @@ int ctl_virt_domains(const struct ctl_virt_args *a);
 /* ctl_virt_forward() - `vgatectl forward add|remove`; args[0] is add or remove. */
 int ctl_virt_forward(const struct ctl_virt_args *a);
 
-/* ctl_virt_attach(), ctl_virt_detach() - hot-plug through libvirt. */
+/*
+ * ctl_virt_attach(), ctl_virt_detach() - hot-plug through libvirt: an
+ * <interface type='ethernet'> on a tap the domain's vgate makes (POST
+ * /v1/taps), and out again (the tap removed once the guest let go).
+ */
 int ctl_virt_attach(const struct ctl_virt_args *a);
 int ctl_virt_detach(const struct ctl_virt_args *a);
 
@@ -55,7 +60,7 @@ int ctl_virt_detach(const struct ctl_virt_args *a);
  * ctl_virt_main() - the whole command line, for vgatectl's main(): handles
  * `domains`, `forward`, and `attach`/`detach` with --domain, parsing the
  * options itself (--domain, --connect, --persist, --protocol, --network,
- * --mac, --json, --timeout, --socket is refused).
+ * --mac, --tap, --json, --timeout, --socket is refused).
  * Return: an exit code, or -1 when the line is not one of these commands.
  */
 int ctl_virt_main(int argc, char **argv);

@@ -28,67 +28,13 @@
 #     vgate's answer; neither leaves a vgate or state behind
 #   - a domain without vgate metadata is left alone: no state, no output
 # Every file changed under /etc is restored, the hook removed, libvirtd
-# stopped by the pid in /run/libvirtd.pid.
+# stopped by the pid in /run/libvirtd.pid (the rig: libvirt_rig.sh).
 . "$(dirname "$0")/lib.sh"
 e2e_init
 . "$E2E_DIR/guest.sh"
 
-# Absolute: libvirtd runs the hook from /.
-HOOK=$(realpath -m "$VGATE_BUILD/vgate-libvirt-hook")
-CTL=$(realpath -m "${VGATECTL:-$VGATE_BUILD/vgatectl}")
-VGATE=$(realpath -m "$VGATE")
-EX=$ROOT/examples/libvirt
-HOOK_PATH=/etc/libvirt/hooks/qemu.d/vgate
-QEMU_CONF=/etc/libvirt/qemu.conf
-AUTOSTART=/etc/libvirt/qemu/networks/autostart/default.xml
-export LIBVIRT_DEFAULT_URI=qemu:///system
-P=vgt$$
-NET=${P}lab
-DOMAINS=()
-LIBVIRTD_PID=""
-MADE_HOOK_DIR=""
-
-if ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null; then
-	skip "needs libvirt-daemon-system and libvirt-clients (make deps)"
-fi
-[ -x "$HOOK" ] || fail "no $HOOK (run make first)"
-if pgrep -x libvirtd >/dev/null; then
-	skip "a libvirtd is already running (pid $(pgrep -x libvirtd | head -n 1)); this test runs its own"
-fi
-
-libvirt_cleanup() {
-	local rc=$? d
-	set +e
-	for d in "${DOMAINS[@]}"; do
-		if [ -n "$LIBVIRTD_PID" ]; then
-			virsh destroy "$d" >/dev/null 2>&1
-			virsh undefine "$d" >/dev/null 2>&1
-		fi
-	done
-	if [ -n "$LIBVIRTD_PID" ]; then
-		kill -TERM "$LIBVIRTD_PID" 2>/dev/null
-		for _ in $(seq 1 100); do
-			kill -0 "$LIBVIRTD_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$LIBVIRTD_PID" 2>/dev/null
-	fi
-	# Whatever libvirtd could not remove itself (it may have been down).
-	for d in "${DOMAINS[@]}"; do
-		rm -rf "/run/vgate/$d" "/var/log/libvirt/qemu/$d.log" "/etc/libvirt/qemu/$d.xml" \
-			"/run/libvirt/qemu/$d.xml" "/run/libvirt/qemu/$d.pid"
-	done
-	rm -rf "/run/vgate-net/$NET"
-	rm -f "$HOOK_PATH"
-	[ -e "$T/etc/hook" ] && mv "$T/etc/hook" "$HOOK_PATH"
-	[ -n "$MADE_HOOK_DIR" ] && rmdir "$MADE_HOOK_DIR" 2>/dev/null
-	[ -e "$T/etc/qemu.conf" ] && cat "$T/etc/qemu.conf" >"$QEMU_CONF"
-	[ -e "$T/etc/default.xml" ] && mv "$T/etc/default.xml" "$AUTOSTART"
-	(exit "$rc")
-	e2e_cleanup
-}
-trap libvirt_cleanup EXIT
-trap 'exit 143' TERM INT
+. "$E2E_DIR/libvirt_rig.sh"
+rig_init
 
 guest_build
 
@@ -104,83 +50,12 @@ if command -v xmllint >/dev/null; then
 fi
 
 # --- the rig: /etc changes (saved first), the hook, libvirtd in the sandbox ---------------
-mkdir -p "$T/etc"
-cp "$QEMU_CONF" "$T/etc/qemu.conf"
-if [ -e "$AUTOSTART" ] || [ -L "$AUTOSTART" ]; then
-	mv "$AUTOSTART" "$T/etc/default.xml"
-fi
-# Root's QEMU can open root's sockets; no re-probing; no virtlogd needed.
-printf '\n# added by vgate tests/e2e/t_libvirt.sh\nuser = "root"\ngroup = "root"\nstdio_handler = "file"\n' \
-	>>"$QEMU_CONF"
-if [ ! -d "${HOOK_PATH%/*}" ]; then
-	mkdir -p "${HOOK_PATH%/*}"
-	MADE_HOOK_DIR=${HOOK_PATH%/*}
-fi
-[ -e "$HOOK_PATH" ] && mv "$HOOK_PATH" "$T/etc/hook"
-# libvirt runs hooks with a cleared environment: the wrapper says where vgate is.
-cat >"$HOOK_PATH" <<EOF
-#!/bin/sh
-# Written by vgate's tests/e2e/t_libvirt.sh; removed when it ends.
-echo "\$*" >>$T/hook-calls
-VGATE_BIN=$VGATE exec $HOOK "\$@"
-EOF
-chmod 755 "$HOOK_PATH"
-
-start_libvirtd() {
-	LIBVIRT_LOG_OUTPUTS="3:file:$T/libvirtd.log" ip netns exec "$SBX" libvirtd -d ||
-		fail "libvirtd -d failed"
-	wait_until 30 virsh version || fail "libvirtd does not answer: $(tail -n 5 "$T/libvirtd.log")"
-	LIBVIRTD_PID=$(cat /run/libvirtd.pid)
-	[ "$(readlink "/proc/$LIBVIRTD_PID/ns/net")" = "$(readlink "/run/netns/$SBX")" ] ||
-		[ "$(stat -L -c %i "/proc/$LIBVIRTD_PID/ns/net")" = "$(stat -L -c %i "/run/netns/$SBX")" ] ||
-		fail "libvirtd is not in the sandbox namespace"
-}
-stop_libvirtd() {
-	kill -TERM "$LIBVIRTD_PID"
-	wait_until 15 sh -c "! kill -0 $LIBVIRTD_PID" || fail "libvirtd did not stop"
-	LIBVIRTD_PID=""
-}
+rig_install
 start_libvirtd
 if grep -qx default <<<"$(virsh net-list --name)"; then
 	fail "libvirt's default network is active"
 fi
 pass "libvirtd runs in the sandbox ($LIBVIRTD_PID); the default network is not active"
-
-# domain_xml EXAMPLE NAME [SED...]: an example with the test's name, guest and paths.
-domain_xml() {
-	local ex=$1 name=$2
-	shift 2
-	local old
-	old=$(sed -n 's:.*<name>\(.*\)</name>.*:\1:p' "$EX/$ex.xml")
-	sed -e "s#<name>$old</name>#<name>$name</name>#" \
-		-e "s#/run/vgate/$old/#/run/vgate/$name/#" \
-		-e "s#/run/vgate-net/lab/#/run/vgate-net/$NET/#" \
-		-e "s#name=\"lab\"#name=\"$NET\"#" \
-		-e "s#/var/lib/libvirt/images/vgate-guest/vmlinux#$GUEST_KERNEL#" \
-		-e "s#/var/lib/libvirt/images/vgate-guest/initramfs.cpio#$GUEST_INITRD#" \
-		-e "s#/var/log/libvirt/qemu/$old.serial#$T/$name.serial#" \
-		"$@" "$EX/$ex.xml" >"$T/$name.xml"
-}
-define() {
-	DOMAINS+=("$2")
-	domain_xml "$@"
-	virsh define "$T/$2.xml" >/dev/null || fail "virsh define $2"
-}
-start() {
-	local t0=$SECONDS
-	virsh start "$1" >"$T/$1.start" 2>&1 || fail "virsh start $1: $(cat "$T/$1.start")"
-	log "virsh start $1 took $((SECONDS - t0)) s"
-}
-qemu_log() { tail -n 20 "/var/log/libvirt/qemu/$1.log" 2>/dev/null; }
-vgate_of() { pgrep -f -- "-pid-file=$1/vgate.pid" || true; }
-vgate_gone() { [ -z "$(vgate_of "$1")" ]; }
-vgate_back() { [ -n "$(vgate_of "$1")" ]; }
-no_trace() {
-	[ ! -e "/run/vgate/$1" ] || fail "$1: /run/vgate/$1 left behind: $(ls -la "/run/vgate/$1")"
-	[ -z "$(vgate_of "/run/vgate/$1")" ] || fail "$1: a vgate process is left behind"
-}
-json_num() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-wired() { grep -q "$1" <<<"$("$CTL" --help 2>&1)"; }
 
 # --- stream and TCP wiring, two domains at once --------------------------------------------
 S=${P}_stream
