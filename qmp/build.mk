@@ -24,7 +24,7 @@ $(OUT)/tests/test_qmp_client: $(OBJ)/tests/unit/test_qmp_client.o $(OUT)/libqmp.
 	$(CC) $(LDFLAGS) -o $@ $^ -lyajl -lcmocka
 # vgatectl's attach/detach: its objects, not the daemon's.
 $(OBJ)/tests/unit/test_qmp_ctl.o: CPPFLAGS += -Ibackend/ctl
-$(OUT)/tests/test_qmp_ctl: $(OBJ)/tests/unit/test_qmp_ctl.o $(OBJ)/ctl/ctl_qmp.o $(OUT)/libqmp.a \
+$(OUT)/tests/test_qmp_ctl: $(OBJ)/tests/unit/test_qmp_ctl.o $(OBJ)/ctl/ctl_qmp.o $(OBJ)/ctl/cli.o $(OUT)/libqmp.a \
 		$(OUT)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lyajl -lcmocka

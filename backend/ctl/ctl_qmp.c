@@ -50,6 +50,8 @@
  */
 #include "ctl_qmp.h"
 
+#include "cli.h"
+
 #include "http_client.h"
 #include "json_tree.h"
 #include "qmp_args.h"
@@ -67,10 +69,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define EXIT_OK 0
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
-#define EXIT_API_CONNECT 3
 #define ERR_MAX 768
 #define NETDEV_SUFFIX "-net"
 #define NETDEV_ID_MAX (CTL_QMP_ID_MAX + sizeof(NETDEV_SUFFIX))
@@ -516,18 +514,6 @@ int ctl_qmp_unplug(struct qmp_client *c, struct ctl_qmp_events *ev, const char *
 
 /* --- talking to QEMU and vgate -------------------------------------------------------- */
 
-static __attribute__((format(printf, 1, 2))) int usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("vgatectl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'vgatectl --help'.\n", stderr);
-	return EXIT_USAGE;
-}
-
 static void on_event(struct qmp_client *c, struct qmp_msg *m, void *ud)
 {
 	(void)c;
@@ -584,11 +570,11 @@ static int api_call(const struct ctl_qmp_args *a, const char *method, const char
 		if (!connected) {
 			fprintf(stderr, "vgatectl: cannot connect to vgate's API at %s: %s\n",
 				a->api_socket, strerror(-e));
-			return EXIT_API_CONNECT;
+			return EXIT_CONNECT;
 		}
 		fprintf(stderr, "vgatectl: %s %s: %s\n", method, path,
 			e == -ETIMEDOUT ? "no answer in time" : strerror(-e));
-		return EXIT_FAIL;
+		return EXIT_API;
 	}
 	*status = r.status;
 	if (r.status == 404 && allow_404) {
@@ -603,13 +589,13 @@ static int api_call(const struct ctl_qmp_args *a, const char *method, const char
 		fprintf(stderr, "vgatectl: %.*s (HTTP %d from %s %s)\n", (int)MIN(n, 400u), r.body,
 			r.status, method, path);
 		http_client_response_free(&r);
-		return EXIT_FAIL;
+		return EXIT_API;
 	}
 	*tree = json_tree_parse(r.body, r.body_len, err, sizeof(err));
 	http_client_response_free(&r);
 	if (!*tree) {
 		fprintf(stderr, "vgatectl: %s %s: %s\n", method, path, err);
-		return EXIT_FAIL;
+		return EXIT_API;
 	}
 	return EXIT_OK;
 }
@@ -630,7 +616,7 @@ static int list_nics(struct qmp_client *c, struct vm_nics *v, int timeout_ms)
 	if (r < 0) {
 		fprintf(stderr, "vgatectl: %s\n", err);
 		qmp_result_free(&res);
-		return EXIT_FAIL;
+		return EXIT_API;
 	}
 	for (size_t i = 0; YAJL_IS_ARRAY(res.value) && i < res.value->u.array.len; i++) {
 		yajl_val nic = res.value->u.array.values[i];
@@ -657,21 +643,24 @@ static int choose_target(const struct ctl_qmp_args *a, struct ctl_qmp_target *t)
 	if (a->qemu_socket) {
 		r = ctl_qmp_target_parse(a->qemu_socket, &want);
 		if (r < 0)
-			return usage("--qemu-socket %s: a unix:///PATH, a PATH or tcp://HOST:PORT "
-				     "(numeric host)",
-				     a->qemu_socket);
+			return ctl_say(
+				EXIT_USAGE,
+				"--qemu-socket %s: a unix:///PATH, a PATH or tcp://HOST:PORT "
+				"(numeric host)",
+				a->qemu_socket);
 		/* QEMU and vgate have their own working directories: make it absolute. */
 		if (want.is_unix && want.path[0] != '/') {
 			char cwd[PATH_MAX], path[PATH_MAX + sizeof(want.path) + 1];
 
 			if (!getcwd(cwd, sizeof(cwd))) {
 				fprintf(stderr, "vgatectl: getcwd: %s\n", strerror(errno));
-				return EXIT_FAIL;
+				return EXIT_API;
 			}
 			snprintf(path, sizeof(path), "%s/%s", cwd, want.path);
 			if (ctl_qmp_target_parse(path, &want) < 0)
-				return usage("--qemu-socket %s: too long as an absolute path",
-					     a->qemu_socket);
+				return ctl_say(EXIT_USAGE,
+					       "--qemu-socket %s: too long as an absolute path",
+					       a->qemu_socket);
 		}
 	}
 	rc = api_call(a, "GET", "/v1/listeners", NULL, true, &tree, &status);
@@ -682,7 +671,7 @@ static int choose_target(const struct ctl_qmp_args *a, struct ctl_qmp_target *t)
 		if (!a->qemu_socket) {
 			fprintf(stderr, "vgatectl: this daemon does not list its listeners "
 					"(no /v1/listeners): give --qemu-socket\n");
-			return EXIT_FAIL;
+			return EXIT_API;
 		}
 		*t = want;
 		return EXIT_OK;
@@ -691,7 +680,7 @@ static int choose_target(const struct ctl_qmp_args *a, struct ctl_qmp_target *t)
 	yajl_tree_free(tree);
 	if (r == -EPROTO) {
 		fprintf(stderr, "vgatectl: GET /v1/listeners: unexpected answer\n");
-		return EXIT_FAIL;
+		return EXIT_API;
 	}
 	if (r == 0)
 		return EXIT_OK;
@@ -703,7 +692,7 @@ static int choose_target(const struct ctl_qmp_args *a, struct ctl_qmp_target *t)
 		snprintf(dir, sizeof(dir), "%s", a->api_socket);
 		if (!realpath(dirname(dir), real)) {
 			fprintf(stderr, "vgatectl: %s: %s\n", a->api_socket, strerror(errno));
-			return EXIT_FAIL;
+			return EXIT_API;
 		}
 		snprintf(path, sizeof(path), "%s/qemu.sock", strcmp(real, "/") ? real : "");
 		if (ctl_qmp_target_parse(path, &want) < 0) {
@@ -711,7 +700,7 @@ static int choose_target(const struct ctl_qmp_args *a, struct ctl_qmp_target *t)
 				"vgatectl: vgate has no QEMU listener and %s is too long "
 				"for one: give --qemu-socket\n",
 				path);
-			return EXIT_FAIL;
+			return EXIT_API;
 		}
 	}
 	{
@@ -779,7 +768,7 @@ static int choose_mac(const struct ctl_qmp_args *a, struct vm_nics *v, char mac[
 		}
 	}
 	fprintf(stderr, "vgatectl: cannot choose a MAC: give --mac\n");
-	return EXIT_FAIL;
+	return EXIT_API;
 }
 
 /* The first vgateN no NIC of this VM is called (QEMU refuses a duplicate anyway). */
@@ -816,13 +805,15 @@ static void print_json(const char *id, const char *mac, const char *ip, const ch
 static int check_common(const struct ctl_qmp_args *a, const char *cmd)
 {
 	if (a->domain)
-		return usage("%s --domain: needs libvirt support (see issue 8)", cmd);
+		return ctl_say(EXIT_USAGE, "%s --domain: needs libvirt support (see issue 8)", cmd);
 	if (a->nargs)
-		return usage("%s takes options only (--qmp SOCKET ...)", cmd);
+		return ctl_say(EXIT_USAGE, "%s takes options only (--qmp SOCKET ...)", cmd);
 	if (!a->qmp || !*qmp_path(a->qmp))
-		return usage("%s needs --qmp SOCKET (QEMU's -qmp unix:SOCKET,server=on)", cmd);
+		return ctl_say(EXIT_USAGE,
+			       "%s needs --qmp SOCKET (QEMU's -qmp unix:SOCKET,server=on)", cmd);
 	if (a->id && !ctl_qmp_id_valid(a->id))
-		return usage(
+		return ctl_say(
+			EXIT_USAGE,
 			"--id %s: a letter, then letters, digits, '-', '.' or '_' (at most %d)",
 			a->id, CTL_QMP_ID_MAX);
 	return -1;
@@ -841,20 +832,22 @@ int ctl_qmp_attach(const struct ctl_qmp_args *a)
 	if (rc >= 0)
 		return rc;
 	if (a->mac && ctl_qmp_mac_parse(a->mac, m) < 0)
-		return usage("--mac %s: a unicast MAC like 5a:94:ef:e4:0c:ef", a->mac);
+		return ctl_say(EXIT_USAGE, "--mac %s: a unicast MAC like 5a:94:ef:e4:0c:ef",
+			       a->mac);
 	if (a->qemu_socket && ctl_qmp_target_parse(a->qemu_socket, &t) < 0)
-		return usage("--qemu-socket %s: a unix:///PATH, a PATH or tcp://HOST:PORT "
-			     "(numeric host)",
-			     a->qemu_socket);
+		return ctl_say(EXIT_USAGE,
+			       "--qemu-socket %s: a unix:///PATH, a PATH or tcp://HOST:PORT "
+			       "(numeric host)",
+			       a->qemu_socket);
 	v = calloc(1, sizeof(*v));
 	if (!v) {
 		fputs("vgatectl: out of memory\n", stderr);
-		return EXIT_FAIL;
+		return EXIT_API;
 	}
 	c = qmp_open(a, &ev);
 	if (!c) {
 		free(v);
-		return CTL_QMP_EXIT_QMP;
+		return EXIT_QMP;
 	}
 	rc = list_nics(c, v, a->timeout_ms);
 	if (rc == EXIT_OK)
@@ -869,7 +862,7 @@ int ctl_qmp_attach(const struct ctl_qmp_args *a)
 		r = ctl_qmp_hotplug(c, &ev, id, !a->id, mac, &t, a->timeout_ms, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "vgatectl: attach: %s\n", err);
-			rc = EXIT_FAIL;
+			rc = EXIT_API;
 		}
 	}
 	if (rc == EXIT_OK) {
@@ -895,16 +888,16 @@ int ctl_qmp_detach(const struct ctl_qmp_args *a)
 	if (rc >= 0)
 		return rc;
 	if (!a->id)
-		return usage("%s", "detach needs --id ID (the id attach printed)");
+		return ctl_say(EXIT_USAGE, "%s", "detach needs --id ID (the id attach printed)");
 	if (a->mac || a->qemu_socket)
-		return usage("%s", "--mac and --qemu-socket are for attach");
+		return ctl_say(EXIT_USAGE, "%s", "--mac and --qemu-socket are for attach");
 	c = qmp_open(a, &ev);
 	if (!c)
-		return CTL_QMP_EXIT_QMP;
+		return EXIT_QMP;
 	rc = EXIT_OK;
 	if (ctl_qmp_unplug(c, &ev, a->id, a->timeout_ms, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vgatectl: detach: %s\n", err);
-		rc = EXIT_FAIL;
+		rc = EXIT_API;
 	} else if (a->json) {
 		print_json(a->id, NULL, NULL, NULL);
 	} else {

@@ -30,8 +30,6 @@
 #include <stdint.h>
 #include <yajl/yajl_tree.h>
 
-/* Exit codes beyond vgatectl's 0-3: the QMP socket could not be used. */
-#define CTL_QMP_EXIT_QMP 4
 /* QEMU's limit for ids is longer; vgatectl keeps them short. */
 #define CTL_QMP_ID_MAX 64
 /* Longest id an event may name and still be recorded (netdev ids are ID-net). */

@@ -59,6 +59,8 @@
  */
 #include "ctl_virt.h"
 
+#include "cli.h"
+
 #include "meta.h"
 #include "plan.h"
 #include "proc.h"
@@ -92,11 +94,6 @@
 #else
 #define CTL_HAVE_LIBVIRT 0
 #endif
-
-#define EXIT_OK 0
-#define EXIT_ERR 1
-#define EXIT_USAGE 2
-#define EXIT_CONNECT 3
 
 /* Longest tap name (IFNAMSIZ - 1), as vgate's /v1/taps allows. */
 #define CTL_TAP_NAME_MAX 15
@@ -141,20 +138,6 @@ int ctl_virt_socket_for_domain(const char *name, char *out, size_t n)
 	return w < 0 || (size_t)w >= n ? -EINVAL : 0;
 }
 
-static __attribute__((format(printf, 2, 3))) int say(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("vgatectl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	if (code == EXIT_USAGE)
-		fputs("Try 'vgatectl --help'.\n", stderr);
-	return code;
-}
-
 #if CTL_HAVE_LIBVIRT
 
 static void quiet(void *data, virErrorPtr e)
@@ -167,7 +150,7 @@ static int virt_error(int code, const char *what)
 {
 	const char *m = virGetLastErrorMessage();
 
-	return say(code, "%s: %s", what, m && *m ? m : "failed");
+	return ctl_say(code, "%s: %s", what, m && *m ? m : "failed");
 }
 
 static virConnectPtr open_conn(const struct ctl_virt_args *a, bool rw)
@@ -273,7 +256,7 @@ int ctl_virt_domains(const struct ctl_virt_args *a)
 	if (n < 0 || !v) {
 		free(v);
 		virConnectClose(c);
-		return virt_error(EXIT_ERR, "listing domains");
+		return virt_error(EXIT_API, "listing domains");
 	}
 	if (a->json) {
 		g = yajl_gen_alloc(NULL);
@@ -289,8 +272,8 @@ int ctl_virt_domains(const struct ctl_virt_args *a)
 		bool active = virDomainIsActive(doms[i]) == 1;
 
 		if (r < 0) {
-			say(EXIT_ERR, "domain %s: %s", name, err);
-			rc = EXIT_ERR;
+			ctl_say(EXIT_API, "domain %s: %s", name, err);
+			rc = EXIT_API;
 		}
 		if (r <= 0)
 			continue;
@@ -573,7 +556,7 @@ static int exit_for(int r)
 {
 	if (r == -ECONNREFUSED)
 		return EXIT_CONNECT;
-	return r == -EINVAL || r == -ENOENT ? EXIT_USAGE : EXIT_ERR;
+	return r == -EINVAL || r == -ENOENT ? EXIT_USAGE : EXIT_API;
 }
 
 int ctl_virt_forward(const struct ctl_virt_args *a)
@@ -588,44 +571,44 @@ int ctl_virt_forward(const struct ctl_virt_args *a)
 	int r, i, rc = EXIT_OK;
 
 	if (a->nargs < 1 || (strcmp(a->args[0], "add") != 0 && strcmp(a->args[0], "remove") != 0))
-		return say(EXIT_USAGE, "forward takes add or remove");
+		return ctl_say(EXIT_USAGE, "forward takes add or remove");
 	add = !strcmp(a->args[0], "add");
 	if (a->nargs != (add ? 3 : 2))
-		return say(EXIT_USAGE,
-			   add ? "forward add takes HOST GUEST" : "forward remove takes HOST");
+		return ctl_say(EXIT_USAGE,
+			       add ? "forward add takes HOST GUEST" : "forward remove takes HOST");
 	if (!a->domain)
-		return say(EXIT_USAGE, "forward %s needs --domain NAME", a->args[0]);
+		return ctl_say(EXIT_USAGE, "forward %s needs --domain NAME", a->args[0]);
 	c = open_conn(a, a->persist);
 	if (!c)
 		return EXIT_CONNECT;
 	dom = virDomainLookupByName(c, a->domain);
 	v = calloc(1, sizeof(*v));
 	if (!dom || !v) {
-		rc = virt_error(EXIT_ERR, a->domain);
+		rc = virt_error(EXIT_API, a->domain);
 		goto out;
 	}
 	active = virDomainIsActive(dom) == 1;
 	persistent = virDomainIsPersistent(dom) == 1;
 	r = load_view(dom, v, err, sizeof(err));
 	if (r <= 0) {
-		rc = say(EXIT_ERR, "domain %s: %s", a->domain, r ? err : "no vgate metadata");
+		rc = ctl_say(EXIT_API, "domain %s: %s", a->domain, r ? err : "no vgate metadata");
 		goto out;
 	}
 	i = pick_net(v, a->network);
 	if (i < 0) {
-		rc = say(EXIT_USAGE, "domain %s has no vgate network %s", a->domain,
-			 a->network ? a->network : "");
+		rc = ctl_say(EXIT_USAGE, "domain %s has no vgate network %s", a->domain,
+			     a->network ? a->network : "");
 		goto out;
 	}
 	if (!active && !a->persist) {
-		rc = say(EXIT_ERR,
-			 "domain %s is not running (--persist records the forward for "
-			 "its next start)",
-			 a->domain);
+		rc = ctl_say(EXIT_API,
+			     "domain %s is not running (--persist records the forward for "
+			     "its next start)",
+			     a->domain);
 		goto out;
 	}
 	if (a->persist && !persistent && !active) {
-		rc = say(EXIT_ERR, "domain %s is neither running nor defined", a->domain);
+		rc = ctl_say(EXIT_API, "domain %s is neither running nor defined", a->domain);
 		goto out;
 	}
 	/* Check it against the metadata first: what the hook would refuse is refused now. */
@@ -634,7 +617,7 @@ int ctl_virt_forward(const struct ctl_virt_args *a)
 			   v->pl.nets[i].net, add, proto, a->args[1], add ? a->args[2] : "", false,
 			   &f, err, sizeof(err));
 	if (r < 0) {
-		rc = say(exit_for(r), "forward %s %s: %s", proto, a->args[1], err);
+		rc = ctl_say(exit_for(r), "forward %s %s: %s", proto, a->args[1], err);
 		goto out;
 	}
 	if (!add) {
@@ -647,8 +630,8 @@ int ctl_virt_forward(const struct ctl_virt_args *a)
 		r = add ? runtime_forward_add(&v->pl.nets[i], a->domain, &f, err, sizeof(err))
 			: runtime_forward_remove(&v->pl.nets[i], a->domain, &f, err, sizeof(err));
 		if (r < 0) {
-			rc = say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_ERR, "domain %s: %s",
-				 a->domain, err);
+			rc = ctl_say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_API, "domain %s: %s",
+				     a->domain, err);
 			goto out;
 		}
 	}
@@ -660,7 +643,8 @@ int ctl_virt_forward(const struct ctl_virt_args *a)
 		r = edit_and_store(dom, flags, v->pl.nets[i].net, add, proto, a->args[1],
 				   add ? a->args[2] : "", true, NULL, err, sizeof(err));
 		if (r < 0 && !(r == -ENOENT && !add)) {
-			rc = say(EXIT_ERR, "domain %s: recording the forward: %s", a->domain, err);
+			rc = ctl_say(EXIT_API, "domain %s: recording the forward: %s", a->domain,
+				     err);
 			goto out;
 		}
 	}
@@ -968,60 +952,62 @@ int ctl_virt_attach(const struct ctl_virt_args *a)
 	int i, n, r, rc = EXIT_OK;
 
 	if (!a->domain || a->nargs)
-		return say(EXIT_USAGE,
-			   "attach takes --domain NAME (and --mac, --tap, --network, --persist)");
+		return ctl_say(
+			EXIT_USAGE,
+			"attach takes --domain NAME (and --mac, --tap, --network, --persist)");
 	if (a->mac && meta_mac_parse(a->mac, m) < 0)
-		return say(EXIT_USAGE, "--mac %s: not a MAC address", a->mac);
+		return ctl_say(EXIT_USAGE, "--mac %s: not a MAC address", a->mac);
 	if (a->tap && !tap_name_ok(a->tap))
-		return say(EXIT_USAGE, "--tap %s: 1 to %d letters, digits, '_', '-' or '.'", a->tap,
-			   CTL_TAP_NAME_MAX);
+		return ctl_say(EXIT_USAGE, "--tap %s: 1 to %d letters, digits, '_', '-' or '.'",
+			       a->tap, CTL_TAP_NAME_MAX);
 	c = open_conn(a, true);
 	if (!c)
 		return EXIT_CONNECT;
 	dom = virDomainLookupByName(c, a->domain);
 	v = calloc(1, sizeof(*v));
 	if (!dom || !v) {
-		rc = virt_error(EXIT_ERR, a->domain);
+		rc = virt_error(EXIT_API, a->domain);
 		goto out;
 	}
 	if (virDomainIsActive(dom) != 1) {
-		rc = say(EXIT_ERR, "domain %s is not running", a->domain);
+		rc = ctl_say(EXIT_API, "domain %s is not running", a->domain);
 		goto out;
 	}
 	r = load_view(dom, v, err, sizeof(err));
 	if (r <= 0) {
-		rc = say(EXIT_ERR, "domain %s: %s", a->domain, r ? err : "no vgate metadata");
+		rc = ctl_say(EXIT_API, "domain %s: %s", a->domain, r ? err : "no vgate metadata");
 		goto out;
 	}
 	i = pick_net(v, a->network);
 	if (i < 0) {
-		rc = say(EXIT_USAGE, "domain %s has no vgate network %s", a->domain,
-			 a->network ? a->network : "");
+		rc = ctl_say(EXIT_USAGE, "domain %s has no vgate network %s", a->domain,
+			     a->network ? a->network : "");
 		goto out;
 	}
 	pn = &v->pl.nets[i];
 	if (a->persist && !pn->net->port) {
-		rc = say(EXIT_USAGE,
-			 "--persist needs the network's port attribute: the tap lives only as "
-			 "long as this vgate, so the persistent definition gets an <interface "
-			 "type='client'> to that port instead");
+		rc = ctl_say(EXIT_USAGE,
+			     "--persist needs the network's port attribute: the tap lives only as "
+			     "long as this vgate, so the persistent definition gets an <interface "
+			     "type='client'> to that port instead");
 		goto out;
 	}
 	if (a->persist && virDomainIsPersistent(dom) != 1) {
-		rc = say(EXIT_USAGE, "--persist: domain %s is not defined (transient)", a->domain);
+		rc = ctl_say(EXIT_USAGE, "--persist: domain %s is not defined (transient)",
+			     a->domain);
 		goto out;
 	}
 	n = live_nics(dom, nics, META_NICS_MAX, err, sizeof(err));
 	if (n < 0) {
-		rc = say(EXIT_ERR, "domain %s: %s", a->domain, err);
+		rc = ctl_say(EXIT_API, "domain %s: %s", a->domain, err);
 		goto out;
 	}
 	r = choose_mac(a, pn->api, nics, n, mac, ip, sizeof(ip), err, sizeof(err));
 	if (!r)
 		r = tap_create(pn->api, a->tap, a->timeout_ms, tap, err, sizeof(err));
 	if (r < 0) {
-		rc = say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_ERR, "domain %s: %s", a->domain,
-			 err);
+		rc = ctl_say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_API, "domain %s: %s",
+			     a->domain, err);
 		goto out;
 	}
 	/* Offloads off: a packet socket would see the guest's unsegmented TSO frames. */
@@ -1031,9 +1017,9 @@ int ctl_virt_attach(const struct ctl_virt_args *a)
 		 "tso6='off' ecn='off' ufo='off'/></driver><rom enabled='no'/></interface>",
 		 mac, tap);
 	if (virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		rc = virt_error(EXIT_ERR, "attach");
+		rc = virt_error(EXIT_API, "attach");
 		if (tap_remove(pn->api, tap, a->timeout_ms, mono_ms(), err, sizeof(err)) < 0)
-			say(EXIT_ERR, "attach: removing tap %s again: %s", tap, err);
+			ctl_say(EXIT_API, "attach: removing tap %s again: %s", tap, err);
 		goto out;
 	}
 	printf("attached %s to %s (tap %s%s%s)\n", mac, a->domain, tap,
@@ -1044,7 +1030,7 @@ int ctl_virt_attach(const struct ctl_virt_args *a)
 			 "port='%u'/><model type='virtio'/></interface>",
 			 mac, pn->net->port);
 		if (virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-			rc = virt_error(EXIT_ERR, "attach --persist: the NIC is plugged in, but "
+			rc = virt_error(EXIT_API, "attach --persist: the NIC is plugged in, but "
 						  "recording it failed");
 			goto out;
 		}
@@ -1103,48 +1089,49 @@ int ctl_virt_detach(const struct ctl_virt_args *a)
 	unsigned found = 0;
 
 	if (!a->domain || a->nargs)
-		return say(EXIT_USAGE,
-			   "detach takes --domain NAME (and --mac, --tap, --network, --persist)");
+		return ctl_say(
+			EXIT_USAGE,
+			"detach takes --domain NAME (and --mac, --tap, --network, --persist)");
 	if (a->mac && meta_mac_parse(a->mac, m) < 0)
-		return say(EXIT_USAGE, "--mac %s: not a MAC address", a->mac);
+		return ctl_say(EXIT_USAGE, "--mac %s: not a MAC address", a->mac);
 	if (a->tap && !tap_name_ok(a->tap))
-		return say(EXIT_USAGE, "--tap %s: 1 to %d letters, digits, '_', '-' or '.'", a->tap,
-			   CTL_TAP_NAME_MAX);
+		return ctl_say(EXIT_USAGE, "--tap %s: 1 to %d letters, digits, '_', '-' or '.'",
+			       a->tap, CTL_TAP_NAME_MAX);
 	c = open_conn(a, true);
 	if (!c)
 		return EXIT_CONNECT;
 	dom = virDomainLookupByName(c, a->domain);
 	v = calloc(1, sizeof(*v));
 	if (!dom || !v) {
-		rc = virt_error(EXIT_ERR, a->domain);
+		rc = virt_error(EXIT_API, a->domain);
 		goto out;
 	}
 	if (virDomainIsActive(dom) != 1) {
-		rc = say(EXIT_ERR, "domain %s is not running", a->domain);
+		rc = ctl_say(EXIT_API, "domain %s is not running", a->domain);
 		goto out;
 	}
 	r = load_view(dom, v, err, sizeof(err));
 	if (r <= 0) {
-		rc = say(EXIT_ERR, "domain %s: %s", a->domain, r ? err : "no vgate metadata");
+		rc = ctl_say(EXIT_API, "domain %s: %s", a->domain, r ? err : "no vgate metadata");
 		goto out;
 	}
 	i = pick_net(v, a->network);
 	if (i < 0) {
-		rc = say(EXIT_USAGE, "domain %s has no vgate network %s", a->domain,
-			 a->network ? a->network : "");
+		rc = ctl_say(EXIT_USAGE, "domain %s has no vgate network %s", a->domain,
+			     a->network ? a->network : "");
 		goto out;
 	}
 	pn = &v->pl.nets[i];
 	r = api_call(pn->api, "GET", "/v1/taps", NULL, a->timeout_ms, &status, &taps, err,
 		     sizeof(err));
 	if (r < 0 || !taps) {
-		rc = say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_ERR, "domain %s: %s", a->domain,
-			 err);
+		rc = ctl_say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_API, "domain %s: %s",
+			     a->domain, err);
 		goto out;
 	}
 	n = live_nics(dom, nics, META_NICS_MAX, err, sizeof(err));
 	if (n < 0) {
-		rc = say(EXIT_ERR, "domain %s: %s", a->domain, err);
+		rc = ctl_say(EXIT_API, "domain %s: %s", a->domain, err);
 		goto out;
 	}
 	/* The domain's ethernet NICs on one of this vgate's taps, narrowed by --mac, --tap. */
@@ -1162,20 +1149,21 @@ int ctl_virt_detach(const struct ctl_virt_args *a)
 		/* Unplugged already (an earlier detach that timed out): only the tap is left. */
 		r = tap_remove(pn->api, a->tap, a->timeout_ms, mono_ms(), err, sizeof(err));
 		if (r < 0)
-			rc = say(EXIT_ERR, "tap %s: %s", a->tap, err);
+			rc = ctl_say(EXIT_API, "tap %s: %s", a->tap, err);
 		else
 			printf("removed tap %s (no NIC of %s uses it)\n", a->tap, a->domain);
 		goto out;
 	}
 	if (!found) {
-		rc = say(EXIT_ERR, "domain %s has no such NIC on a tap of its vgate", a->domain);
+		rc = ctl_say(EXIT_API, "domain %s has no such NIC on a tap of its vgate",
+			     a->domain);
 		goto out;
 	}
 	if (found > 1) {
-		rc = say(EXIT_USAGE,
-			 "domain %s has %u NICs on taps of its vgate: say which with "
-			 "--mac or --tap",
-			 a->domain, found);
+		rc = ctl_say(EXIT_USAGE,
+			     "domain %s has %u NICs on taps of its vgate: say which with "
+			     "--mac or --tap",
+			     a->domain, found);
 		goto out;
 	}
 	meta_mac_format(hit->mac, mac);
@@ -1184,7 +1172,7 @@ int ctl_virt_detach(const struct ctl_virt_args *a)
 	snprintf(xml, sizeof(xml), "<interface type='ethernet'><mac address='%s'/></interface>",
 		 mac);
 	if (virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		rc = virt_error(EXIT_ERR, "detach");
+		rc = virt_error(EXIT_API, "detach");
 		goto out;
 	}
 	/* libvirt returns once it asked; the guest must release the device first. */
@@ -1194,21 +1182,21 @@ int ctl_virt_detach(const struct ctl_virt_args *a)
 		sleep_ms(CTL_POLL_MS);
 	if (r != 0) {
 		if (r > 0)
-			say(EXIT_ERR, "detach: the guest did not release NIC %s within %d s", mac,
-			    wait_ms / 1000);
+			ctl_say(EXIT_API, "detach: the guest did not release NIC %s within %d s",
+				mac, wait_ms / 1000);
 		else
-			say(EXIT_ERR, "detach: NIC %s: the domain's XML cannot be read any more",
-			    mac);
-		rc = say(EXIT_ERR,
-			 "tap %s stays: vgatectl detach --domain %s --tap %s removes it "
-			 "once libvirt no longer lists the NIC",
-			 tap, a->domain, tap);
+			ctl_say(EXIT_API,
+				"detach: NIC %s: the domain's XML cannot be read any more", mac);
+		rc = ctl_say(EXIT_API,
+			     "tap %s stays: vgatectl detach --domain %s --tap %s removes it "
+			     "once libvirt no longer lists the NIC",
+			     tap, a->domain, tap);
 		goto out;
 	}
 	r = tap_remove(pn->api, tap, a->timeout_ms, deadline, err, sizeof(err));
 	if (r < 0) {
-		rc = say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_ERR,
-			 "detach: NIC %s is out, but tap %s stays: %s", mac, tap, err);
+		rc = ctl_say(r == -ECONNREFUSED ? EXIT_CONNECT : EXIT_API,
+			     "detach: NIC %s is out, but tap %s stays: %s", mac, tap, err);
 		goto out;
 	}
 	printf("detached %s from %s (tap %s removed)\n", mac, a->domain, tap);
@@ -1222,7 +1210,7 @@ int ctl_virt_detach(const struct ctl_virt_args *a)
 		    virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) == 0)
 			printf("and removed from the persistent definition\n");
 		else
-			rc = virt_error(EXIT_ERR, "detach --persist: the persistent definition");
+			rc = virt_error(EXIT_API, "detach --persist: the persistent definition");
 	}
 out:
 	yajl_tree_free(taps);
@@ -1237,7 +1225,7 @@ out:
 
 static int no_libvirt(void)
 {
-	return say(EXIT_ERR, "built without libvirt (install libvirt-dev and rebuild)");
+	return ctl_say(EXIT_API, "built without libvirt (install libvirt-dev and rebuild)");
 }
 
 int ctl_virt_domains(const struct ctl_virt_args *a)
@@ -1266,25 +1254,6 @@ int ctl_virt_detach(const struct ctl_virt_args *a)
 
 #endif
 
-/* "--opt=value" or "--opt value". Return: the value or NULL; *@i moves past it. */
-static const char *opt(const char *arg, const char *name, int argc, char **argv, int *i,
-		       bool *missing)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(arg, name, n) != 0)
-		return NULL;
-	if (arg[n] == '=')
-		return arg + n + 1;
-	if (arg[n])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 int ctl_virt_main(int argc, char **argv)
 {
 	static const char *words[256];
@@ -1309,30 +1278,30 @@ int ctl_virt_main(int argc, char **argv)
 			a.json = true;
 		} else if (!strcmp(s, "--persist")) {
 			a.persist = true;
-		} else if ((v = opt(s, "--domain", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(s, "--domain", argc, argv, &i, &missing))) {
 			a.domain = v;
-		} else if ((v = opt(s, "--connect", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(s, "--connect", argc, argv, &i, &missing))) {
 			a.connect = v;
-		} else if ((v = opt(s, "--protocol", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(s, "--protocol", argc, argv, &i, &missing))) {
 			a.protocol = v;
-		} else if ((v = opt(s, "--network", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(s, "--network", argc, argv, &i, &missing))) {
 			a.network = v;
-		} else if ((v = opt(s, "--mac", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(s, "--mac", argc, argv, &i, &missing))) {
 			a.mac = v;
-		} else if ((v = opt(s, "--tap", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(s, "--tap", argc, argv, &i, &missing))) {
 			a.tap = v;
-		} else if ((v = opt(s, "--timeout", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(s, "--timeout", argc, argv, &i, &missing))) {
 			char *end;
 			unsigned long secs = strtoul(v, &end, 10);
 
 			if (*end || secs < 1 || secs > 3600)
 				return -1; /* vgatectl's parser says why */
 			a.timeout_ms = (int)secs * 1000;
-		} else if (opt(s, "--socket", argc, argv, &i, &missing) ||
-			   opt(s, "--qmp", argc, argv, &i, &missing) ||
-			   opt(s, "--file", argc, argv, &i, &missing) ||
-			   opt(s, "--qemu-socket", argc, argv, &i, &missing) ||
-			   opt(s, "--id", argc, argv, &i, &missing)) {
+		} else if (ctl_opt_value(s, "--socket", argc, argv, &i, &missing) ||
+			   ctl_opt_value(s, "--qmp", argc, argv, &i, &missing) ||
+			   ctl_opt_value(s, "--file", argc, argv, &i, &missing) ||
+			   ctl_opt_value(s, "--qemu-socket", argc, argv, &i, &missing) ||
+			   ctl_opt_value(s, "--id", argc, argv, &i, &missing)) {
 			foreign = s; /* another command's option */
 		} else if (missing) {
 			return -1; /* vgatectl's parser says "needs a value" */
@@ -1350,15 +1319,17 @@ int ctl_virt_main(int argc, char **argv)
 			return -1;
 	}
 	if (unknown || foreign)
-		return say(EXIT_USAGE, "%s: not an option of %s", unknown ? unknown : foreign, cmd);
+		return ctl_say(EXIT_USAGE, "%s: not an option of %s", unknown ? unknown : foreign,
+			       cmd);
 	if (a.protocol && strcmp(a.protocol, "tcp") != 0 && strcmp(a.protocol, "udp") != 0 &&
 	    strcmp(a.protocol, "unix") != 0)
-		return say(EXIT_USAGE, "--protocol %s: tcp, udp or unix", a.protocol);
+		return ctl_say(EXIT_USAGE, "--protocol %s: tcp, udp or unix", a.protocol);
 	a.nargs = nwords - 1;
 	a.args = words + 1;
 	xmlInitParser();
 	if (!strcmp(cmd, "domains"))
-		r = a.nargs ? say(EXIT_USAGE, "domains takes no arguments") : ctl_virt_domains(&a);
+		r = a.nargs ? ctl_say(EXIT_USAGE, "domains takes no arguments")
+			    : ctl_virt_domains(&a);
 	else if (!strcmp(cmd, "forward"))
 		r = ctl_virt_forward(&a);
 	else if (!strcmp(cmd, "attach"))

@@ -28,6 +28,7 @@
  * lacks it) and falls back to the flow counters of /stats plus the
  * per-port counters of /v1/ports.
  */
+#include "cli.h"
 #include "ctl_qmp.h"
 #include "ctl_virt.h"
 #include "http_client.h"
@@ -49,13 +50,6 @@
 #define TIMEOUT_S_DEFAULT 10
 #define TIMEOUT_S_MAX 3600
 #define ARGS_MAX 256
-
-enum ctl_exit {
-	EXIT_OK = 0,
-	EXIT_API = 1,
-	EXIT_USAGE = 2,
-	EXIT_CONNECT = 3,
-};
 
 struct ctl_opts {
 	const char *socket;
@@ -120,18 +114,6 @@ static const char usage_text[] =
 	"Exit status: 0 ok, 1 API error (its text on stderr) or no usable answer,\n"
 	"2 usage error, 3 cannot connect to the socket, 4 cannot use the QMP socket.\n";
 
-static __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("vgatectl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'vgatectl --help'.\n", stderr);
-	return EXIT_USAGE;
-}
-
 /* The default socket, as scripts/run.sh lays out the state directory. */
 static const char *default_socket(char *buf, size_t len)
 {
@@ -146,28 +128,6 @@ static const char *default_socket(char *buf, size_t len)
 	else
 		snprintf(buf, len, "/tmp/vgate-%u/api.sock", (unsigned)geteuid());
 	return buf;
-}
-
-/*
- * An option's value: "--opt=value" or "--opt value". Return: the value, or
- * NULL when @arg is not @name (*@i moves past a separate value).
- */
-static const char *opt_value(const char *arg, const char *name, int argc, char **argv, int *i,
-			     bool *missing)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(arg, name, n) != 0)
-		return NULL;
-	if (arg[n] == '=')
-		return arg + n + 1;
-	if (arg[n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
 }
 
 /*
@@ -187,7 +147,7 @@ static int parse_args(int argc, char **argv, struct ctl_opts *o)
 
 		if (only_args || a[0] != '-' || !strcmp(a, "-")) {
 			if (o->nargs == ARGS_MAX)
-				return usage_error("more than %d arguments", ARGS_MAX);
+				return ctl_say(EXIT_USAGE, "more than %d arguments", ARGS_MAX);
 			o->args[o->nargs++] = a;
 			continue;
 		}
@@ -203,35 +163,36 @@ static int parse_args(int argc, char **argv, struct ctl_opts *o)
 			return EXIT_OK;
 		} else if (!strcmp(a, "--json")) {
 			o->json = true;
-		} else if ((v = opt_value(a, "--socket", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(a, "--socket", argc, argv, &i, &missing))) {
 			o->socket = strncmp(v, "unix://", 7) != 0 ? v : v + 7;
 			if (!*o->socket)
-				return usage_error("%s: empty socket path", a);
-		} else if ((v = opt_value(a, "--timeout", argc, argv, &i, &missing))) {
+				return ctl_say(EXIT_USAGE, "%s: empty socket path", a);
+		} else if ((v = ctl_opt_value(a, "--timeout", argc, argv, &i, &missing))) {
 			if (parse_uint(v, 1, TIMEOUT_S_MAX, &secs) < 0)
-				return usage_error("--timeout %s: seconds from 1 to 3600", v);
+				return ctl_say(EXIT_USAGE, "--timeout %s: seconds from 1 to 3600",
+					       v);
 			o->timeout_ms = (int)secs * 1000;
-		} else if ((v = opt_value(a, "--protocol", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(a, "--protocol", argc, argv, &i, &missing))) {
 			if (strcmp(v, "tcp") != 0 && strcmp(v, "udp") != 0 &&
 			    strcmp(v, "unix") != 0)
-				return usage_error("--protocol %s: tcp, udp or unix", v);
+				return ctl_say(EXIT_USAGE, "--protocol %s: tcp, udp or unix", v);
 			o->protocol = v;
-		} else if ((v = opt_value(a, "--file", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(a, "--file", argc, argv, &i, &missing))) {
 			o->file = v;
-		} else if ((v = opt_value(a, "--qmp", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(a, "--qmp", argc, argv, &i, &missing))) {
 			o->qmp = v;
-		} else if ((v = opt_value(a, "--qemu-socket", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(a, "--qemu-socket", argc, argv, &i, &missing))) {
 			o->qemu_socket = v;
-		} else if ((v = opt_value(a, "--mac", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(a, "--mac", argc, argv, &i, &missing))) {
 			o->mac = v;
-		} else if ((v = opt_value(a, "--id", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(a, "--id", argc, argv, &i, &missing))) {
 			o->id = v;
-		} else if ((v = opt_value(a, "--domain", argc, argv, &i, &missing))) {
+		} else if ((v = ctl_opt_value(a, "--domain", argc, argv, &i, &missing))) {
 			o->domain = v;
 		} else if (missing) {
-			return usage_error("%s needs a value", a);
+			return ctl_say(EXIT_USAGE, "%s needs a value", a);
 		} else {
-			return usage_error("unknown option %s", a);
+			return ctl_say(EXIT_USAGE, "unknown option %s", a);
 		}
 	}
 	return -1;
@@ -372,9 +333,9 @@ static int cmd_expose(const struct ctl_opts *o)
 	char done[1024];
 
 	if (o->nargs != 3)
-		return usage_error("%s", "expose takes LOCAL REMOTE");
+		return ctl_say(EXIT_USAGE, "%s", "expose takes LOCAL REMOTE");
 	if (request_body_expose(o->args[1], o->args[2], proto, &body) < 0)
-		return usage_error("%s", "expose: LOCAL and REMOTE must be UTF-8 text");
+		return ctl_say(EXIT_USAGE, "%s", "expose: LOCAL and REMOTE must be UTF-8 text");
 	snprintf(done, sizeof(done), "exposed %s %s -> %s", proto, o->args[1], o->args[2]);
 	return post(o, "/services/forwarder/expose", body, strlen(body), done);
 }
@@ -386,9 +347,9 @@ static int cmd_unexpose(const struct ctl_opts *o)
 	char done[1024];
 
 	if (o->nargs != 2)
-		return usage_error("%s", "unexpose takes LOCAL");
+		return ctl_say(EXIT_USAGE, "%s", "unexpose takes LOCAL");
 	if (request_body_unexpose(o->args[1], proto, &body) < 0)
-		return usage_error("%s", "unexpose: LOCAL must be UTF-8 text");
+		return ctl_say(EXIT_USAGE, "%s", "unexpose: LOCAL must be UTF-8 text");
 	snprintf(done, sizeof(done), "unexposed %s %s", proto, o->args[1]);
 	return post(o, "/services/forwarder/unexpose", body, strlen(body), done);
 }
@@ -423,29 +384,30 @@ static int cmd_dns(const struct ctl_opts *o)
 	int r;
 
 	if (o->nargs < 2)
-		return usage_error("%s", "dns takes list or add");
+		return ctl_say(EXIT_USAGE, "%s", "dns takes list or add");
 	if (!strcmp(o->args[1], "list")) {
 		if (o->nargs != 2 || o->file)
-			return usage_error("%s", "dns list takes no arguments");
+			return ctl_say(EXIT_USAGE, "%s", "dns list takes no arguments");
 		return get_and_show(o, "/services/dns/all", print_dns_zones);
 	}
 	if (strcmp(o->args[1], "add") != 0)
-		return usage_error("unknown dns command %s (list or add)", o->args[1]);
+		return ctl_say(EXIT_USAGE, "unknown dns command %s (list or add)", o->args[1]);
 	if (o->file) {
 		if (o->nargs != 2)
-			return usage_error("%s", "dns add --file takes no ZONE or records");
+			return ctl_say(EXIT_USAGE, "%s", "dns add --file takes no ZONE or records");
 		r = request_body_read_file(o->file, &body, &len, err, sizeof(err));
 		if (r == -EINVAL)
-			return usage_error("--file: %s", err);
+			return ctl_say(EXIT_USAGE, "--file: %s", err);
 		if (r == -EFBIG)
-			return usage_error("--file %s: larger than 1 MiB", o->file);
+			return ctl_say(EXIT_USAGE, "--file %s: larger than 1 MiB", o->file);
 		if (r < 0)
-			return usage_error("--file %s: %s", o->file, strerror(-r));
+			return ctl_say(EXIT_USAGE, "--file %s: %s", o->file, strerror(-r));
 		snprintf(done, sizeof(done), "zone from %s added", o->file);
 		return post(o, "/services/dns/add", body, len, done);
 	}
 	if (o->nargs < 4)
-		return usage_error("%s", "dns add takes ZONE NAME=IP [NAME=IP...] or --file PATH");
+		return ctl_say(EXIT_USAGE, "%s",
+			       "dns add takes ZONE NAME=IP [NAME=IP...] or --file PATH");
 	r = request_body_zone(o->args[2], &o->args[3], (size_t)o->nargs - 3, &body, err,
 			      sizeof(err));
 	if (r == -ENOMEM) {
@@ -453,7 +415,7 @@ static int cmd_dns(const struct ctl_opts *o)
 		return EXIT_API;
 	}
 	if (r < 0)
-		return usage_error("dns add: %s", err);
+		return ctl_say(EXIT_USAGE, "dns add: %s", err);
 	snprintf(done, sizeof(done), "zone %s: %d record(s) added", o->args[2], o->nargs - 3);
 	return post(o, "/services/dns/add", body, strlen(body), done);
 }
@@ -582,22 +544,25 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (o.nargs == 0)
-		return usage_error("%s", "no command given");
+		return ctl_say(EXIT_USAGE, "%s", "no command given");
 	cmd = o.args[0];
 	if (o.protocol && strcmp(cmd, "expose") != 0 && strcmp(cmd, "unexpose") != 0)
-		return usage_error("%s", "--protocol is for expose and unexpose");
+		return ctl_say(EXIT_USAGE, "%s", "--protocol is for expose and unexpose");
 	if (o.file && strcmp(cmd, "dns") != 0)
-		return usage_error("%s", "--file is for dns add");
+		return ctl_say(EXIT_USAGE, "%s", "--file is for dns add");
 	if ((o.qmp || o.qemu_socket || o.mac || o.id) && strcmp(cmd, "attach") != 0 &&
 	    strcmp(cmd, "detach") != 0)
-		return usage_error("%s", "--qmp, --qemu-socket, --mac and --id are for attach and "
-					 "detach");
+		return ctl_say(EXIT_USAGE, "%s",
+			       "--qmp, --qemu-socket, --mac and --id are for attach and "
+			       "detach");
 	if (o.domain && strcmp(cmd, "attach") != 0 && strcmp(cmd, "detach") != 0) {
 		/* Any API command against a libvirt domain's vgate. */
 		if (o.socket)
-			return usage_error("%s", "--socket and --domain exclude each other");
+			return ctl_say(EXIT_USAGE, "%s",
+				       "--socket and --domain exclude each other");
 		if (ctl_virt_socket_for_domain(o.domain, domain_sock, sizeof(domain_sock)) < 0)
-			return usage_error("--domain %s: not a domain name vgate serves", o.domain);
+			return ctl_say(EXIT_USAGE, "--domain %s: not a domain name vgate serves",
+				       o.domain);
 		o.socket = domain_sock;
 	}
 	if (!o.socket)
@@ -622,7 +587,7 @@ int main(int argc, char **argv)
 		if (strcmp(cmd, simple_cmds[i].name) != 0)
 			continue;
 		if (o.nargs != 1)
-			return usage_error("%s takes no arguments", cmd);
+			return ctl_say(EXIT_USAGE, "%s takes no arguments", cmd);
 		return get_and_show(&o, simple_cmds[i].path, simple_cmds[i].printer);
 	}
 	if (!strcmp(cmd, "expose"))
@@ -633,7 +598,7 @@ int main(int argc, char **argv)
 		return cmd_dns(&o);
 	if (o.nargs != 1 && (!strcmp(cmd, "leases") || !strcmp(cmd, "flows") ||
 			     !strcmp(cmd, "health") || !strcmp(cmd, "version")))
-		return usage_error("%s takes no arguments", cmd);
+		return ctl_say(EXIT_USAGE, "%s takes no arguments", cmd);
 	if (!strcmp(cmd, "leases"))
 		return cmd_leases(&o);
 	if (!strcmp(cmd, "flows"))
@@ -642,5 +607,5 @@ int main(int argc, char **argv)
 		return cmd_health(&o);
 	if (!strcmp(cmd, "version"))
 		return cmd_version(&o);
-	return usage_error("unknown command %s", cmd);
+	return ctl_say(EXIT_USAGE, "unknown command %s", cmd);
 }
