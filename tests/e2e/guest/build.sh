@@ -29,7 +29,9 @@ die() {
 for tool in apt-get apt-cache dpkg-deb python3 flock; do
 	command -v "$tool" >/dev/null || die "needs $tool"
 done
-/bin/busybox --list 2>/dev/null | grep -qx udhcpc ||
+# (Not "busybox --list | grep -q": under pipefail, grep leaving early can
+# kill the writer with SIGPIPE and fail the check on a good busybox.)
+grep -qx udhcpc <<<"$(/bin/busybox --list 2>/dev/null)" ||
 	die "needs busybox-static (/bin/busybox with udhcpc)"
 CURL=$(command -v curl) || die "needs curl"
 
