@@ -34,6 +34,7 @@
 #include "api.h"
 #include "forward_table.h"
 #include "json_depth.h"
+#include "json_tree.h"
 #include "log.h"
 #include "util.h"
 #include "vgate.h"
@@ -76,28 +77,15 @@ static __attribute__((format(printf, 3, 4))) int bad(char *err, size_t errlen, c
 int qmp_listeners_parse(const char *body, size_t len, char *url, size_t urlcap, char *err,
 			size_t errlen)
 {
-	char ebuf[128] = "", *copy;
 	yajl_val root, v;
 	bool have_url = false;
 	int r = 0;
 
 	if (memchr(body, '\0', len))
 		return bad(err, errlen, "%s", "a NUL byte in the body");
-	if (!json_nesting_ok(body, len, JSON_DEPTH_MAX))
-		return bad(err, errlen, "%s", "JSON nested too deep");
-	copy = strndup(body, len);
-	if (!copy)
-		return -ENOMEM;
-	root = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
-	free(copy);
-	if (!root) {
-		ebuf[strcspn(ebuf, "\n")] = '\0';
-		return bad(err, errlen, "invalid JSON: %s", ebuf[0] ? ebuf : "parse error");
-	}
-	if (!YAJL_IS_OBJECT(root)) {
-		yajl_tree_free(root);
-		return bad(err, errlen, "%s", "the body must be a JSON object");
-	}
+	r = json_object_parse(body, len, JSON_DEPTH_MAX, &root, err, errlen);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < root->u.object.len && !r; i++) {
 		const char *k = root->u.object.keys[i];
 

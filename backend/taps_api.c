@@ -32,6 +32,7 @@
 
 #include "api.h"
 #include "json_depth.h"
+#include "json_tree.h"
 #include "log.h"
 #include "util.h"
 #include "vgate.h"
@@ -84,7 +85,6 @@ static bool blank(const char *s, size_t len)
 int taps_api_parse(const char *body, size_t len, bool need_name, char name[IFNAMSIZ], char *err,
 		   size_t errlen)
 {
-	char ebuf[128] = "", *copy;
 	yajl_val root;
 	int r = 0;
 
@@ -98,21 +98,9 @@ int taps_api_parse(const char *body, size_t len, bool need_name, char name[IFNAM
 	/* yajl hands strings over NUL-terminated: "a\u0000b" would arrive as "a". */
 	if (memmem(body, len, "\\u0000", 6))
 		return bad(err, errlen, "%s", "a \\u0000 escape in the body");
-	if (!json_nesting_ok(body, len, JSON_DEPTH_MAX))
-		return bad(err, errlen, "%s", "JSON nested too deep");
-	copy = strndup(body, len);
-	if (!copy)
-		return -ENOMEM;
-	root = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
-	free(copy);
-	if (!root) {
-		ebuf[strcspn(ebuf, "\n")] = '\0';
-		return bad(err, errlen, "invalid JSON: %s", ebuf[0] ? ebuf : "parse error");
-	}
-	if (!YAJL_IS_OBJECT(root)) {
-		yajl_tree_free(root);
-		return bad(err, errlen, "%s", "the body must be a JSON object");
-	}
+	r = json_object_parse(body, len, JSON_DEPTH_MAX, &root, err, errlen);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < root->u.object.len && !r; i++) {
 		const char *k = root->u.object.keys[i];
 		yajl_val v = root->u.object.values[i];

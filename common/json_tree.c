@@ -9,39 +9,65 @@
 #include "json_tree.h"
 #include "json_depth.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-yajl_val json_tree_parse(const char *text, size_t len, char *err, size_t errlen)
+/* Parse @len bytes nested at most @depth_max deep. Return: 0, -EINVAL or -ENOMEM (@err says). */
+static int parse_text(const char *text, size_t len, unsigned depth_max, yajl_val *out, char *err,
+		      size_t errlen)
 {
 	char ebuf[256] = "", *copy;
-	yajl_val root;
 
+	*out = NULL;
 	if (memchr(text, '\0', len)) {
 		snprintf(err, errlen, "a NUL byte in the JSON text");
-		return NULL;
+		return -EINVAL;
 	}
-	if (!json_nesting_ok(text, len, JSON_TREE_DEPTH_MAX)) {
-		snprintf(err, errlen, "JSON nested deeper than %d", JSON_TREE_DEPTH_MAX);
-		return NULL;
+	if (!json_nesting_ok(text, len, depth_max)) {
+		snprintf(err, errlen, "JSON nested deeper than %u", depth_max);
+		return -EINVAL;
 	}
 	copy = malloc(len + 1);
 	if (!copy) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return -ENOMEM;
 	}
 	memcpy(copy, text, len);
 	copy[len] = '\0';
-	root = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
+	*out = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
 	free(copy);
-	if (!root) {
+	if (!*out) {
 		/* yajl's message spans lines (it draws an arrow): keep the first. */
 		ebuf[strcspn(ebuf, "\n")] = '\0';
 		snprintf(err, errlen, "invalid JSON: %s", ebuf[0] ? ebuf : "parse error");
+		return -EINVAL;
 	}
+	return 0;
+}
+
+yajl_val json_tree_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	yajl_val root;
+
+	parse_text(text, len, JSON_TREE_DEPTH_MAX, &root, err, errlen);
 	return root;
+}
+
+int json_object_parse(const char *text, size_t len, unsigned depth_max, yajl_val *out, char *err,
+		      size_t errlen)
+{
+	int r = parse_text(text, len, depth_max, out, err, errlen);
+
+	if (r == 0 && !YAJL_IS_OBJECT(*out)) {
+		yajl_tree_free(*out);
+		*out = NULL;
+		snprintf(err, errlen, "the body must be a JSON object");
+		r = -EINVAL;
+	}
+	return r;
 }
 
 yajl_val json_tree_get(yajl_val obj, const char *key)

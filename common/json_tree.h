@@ -20,6 +20,16 @@
  */
 yajl_val json_tree_parse(const char *text, size_t len, char *err, size_t errlen);
 
+/*
+ * json_object_parse() - an API request body: JSON text nested at most
+ * @depth_max deep whose top level is an object, into *@out (free with
+ * yajl_tree_free())
+ * Return: 0; -EINVAL with @err saying why (a NUL byte, too deep, invalid
+ * JSON, not an object); -ENOMEM.
+ */
+int json_object_parse(const char *text, size_t len, unsigned depth_max, yajl_val *out, char *err,
+		      size_t errlen);
+
 /* json_tree_get() - @obj's member @key (exact match, the last one wins), or NULL. */
 yajl_val json_tree_get(yajl_val obj, const char *key);
 
