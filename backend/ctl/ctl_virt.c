@@ -940,21 +940,27 @@ static int tap_remove(const char *api, const char *name, int timeout_ms, int64_t
 	}
 }
 
-int ctl_virt_attach(const struct ctl_virt_args *a)
+/*
+ * nic_begin() - what attach and detach --domain (@verb) start with: check
+ * the arguments (--mac into @m), connect to libvirt, find the running
+ * domain, read its vgate metadata and pick the network
+ * Return: EXIT_OK with everything set (the caller frees @v, @dom, @c), or
+ * an exit code after saying why, with nothing left to free.
+ */
+static int nic_begin(const struct ctl_virt_args *a, const char *verb, uint8_t m[6],
+		     virConnectPtr *cp, virDomainPtr *domp, struct view **vp,
+		     const struct plan_net **pnp)
 {
-	char mac[18], ip[64] = "", tap[CTL_TAP_NAME_MAX + 1] = "", xml[640], err[768];
-	struct dom_nic nics[META_NICS_MAX];
-	const struct plan_net *pn;
+	char err[768];
 	virConnectPtr c;
 	virDomainPtr dom;
 	struct view *v;
-	uint8_t m[6];
-	int i, n, r, rc = EXIT_OK;
+	int i, r, rc;
 
 	if (!a->domain || a->nargs)
-		return ctl_say(
-			EXIT_USAGE,
-			"attach takes --domain NAME (and --mac, --tap, --network, --persist)");
+		return ctl_say(EXIT_USAGE,
+			       "%s takes --domain NAME (and --mac, --tap, --network, --persist)",
+			       verb);
 	if (a->mac && meta_mac_parse(a->mac, m) < 0)
 		return ctl_say(EXIT_USAGE, "--mac %s: not a MAC address", a->mac);
 	if (a->tap && !tap_name_ok(a->tap))
@@ -967,24 +973,50 @@ int ctl_virt_attach(const struct ctl_virt_args *a)
 	v = calloc(1, sizeof(*v));
 	if (!dom || !v) {
 		rc = virt_error(EXIT_API, a->domain);
-		goto out;
+		goto fail;
 	}
 	if (virDomainIsActive(dom) != 1) {
 		rc = ctl_say(EXIT_API, "domain %s is not running", a->domain);
-		goto out;
+		goto fail;
 	}
 	r = load_view(dom, v, err, sizeof(err));
 	if (r <= 0) {
 		rc = ctl_say(EXIT_API, "domain %s: %s", a->domain, r ? err : "no vgate metadata");
-		goto out;
+		goto fail;
 	}
 	i = pick_net(v, a->network);
 	if (i < 0) {
 		rc = ctl_say(EXIT_USAGE, "domain %s has no vgate network %s", a->domain,
 			     a->network ? a->network : "");
-		goto out;
+		goto fail;
 	}
-	pn = &v->pl.nets[i];
+	*cp = c;
+	*domp = dom;
+	*vp = v;
+	*pnp = &v->pl.nets[i];
+	return EXIT_OK;
+fail:
+	free(v);
+	if (dom)
+		virDomainFree(dom);
+	virConnectClose(c);
+	return rc;
+}
+
+int ctl_virt_attach(const struct ctl_virt_args *a)
+{
+	char mac[18], ip[64] = "", tap[CTL_TAP_NAME_MAX + 1] = "", xml[640], err[768];
+	struct dom_nic nics[META_NICS_MAX];
+	const struct plan_net *pn;
+	virConnectPtr c;
+	virDomainPtr dom;
+	struct view *v;
+	uint8_t m[6];
+	int n, r, rc = EXIT_OK;
+
+	rc = nic_begin(a, "attach", m, &c, &dom, &v, &pn);
+	if (rc != EXIT_OK)
+		return rc;
 	if (a->persist && !pn->net->port) {
 		rc = ctl_say(EXIT_USAGE,
 			     "--persist needs the network's port attribute: the tap lives only as "
@@ -1085,43 +1117,12 @@ int ctl_virt_detach(const struct ctl_virt_args *a)
 	yajl_val taps = NULL;
 	uint8_t m[6];
 	int64_t deadline;
-	int i, n, r, status = 0, wait_ms, rc = EXIT_OK;
+	int n, r, status = 0, wait_ms, rc = EXIT_OK;
 	unsigned found = 0;
 
-	if (!a->domain || a->nargs)
-		return ctl_say(
-			EXIT_USAGE,
-			"detach takes --domain NAME (and --mac, --tap, --network, --persist)");
-	if (a->mac && meta_mac_parse(a->mac, m) < 0)
-		return ctl_say(EXIT_USAGE, "--mac %s: not a MAC address", a->mac);
-	if (a->tap && !tap_name_ok(a->tap))
-		return ctl_say(EXIT_USAGE, "--tap %s: 1 to %d letters, digits, '_', '-' or '.'",
-			       a->tap, CTL_TAP_NAME_MAX);
-	c = open_conn(a, true);
-	if (!c)
-		return EXIT_CONNECT;
-	dom = virDomainLookupByName(c, a->domain);
-	v = calloc(1, sizeof(*v));
-	if (!dom || !v) {
-		rc = virt_error(EXIT_API, a->domain);
-		goto out;
-	}
-	if (virDomainIsActive(dom) != 1) {
-		rc = ctl_say(EXIT_API, "domain %s is not running", a->domain);
-		goto out;
-	}
-	r = load_view(dom, v, err, sizeof(err));
-	if (r <= 0) {
-		rc = ctl_say(EXIT_API, "domain %s: %s", a->domain, r ? err : "no vgate metadata");
-		goto out;
-	}
-	i = pick_net(v, a->network);
-	if (i < 0) {
-		rc = ctl_say(EXIT_USAGE, "domain %s has no vgate network %s", a->domain,
-			     a->network ? a->network : "");
-		goto out;
-	}
-	pn = &v->pl.nets[i];
+	rc = nic_begin(a, "detach", m, &c, &dom, &v, &pn);
+	if (rc != EXIT_OK)
+		return rc;
 	r = api_call(pn->api, "GET", "/v1/taps", NULL, a->timeout_ms, &status, &taps, err,
 		     sizeof(err));
 	if (r < 0 || !taps) {
