@@ -957,37 +957,46 @@ static int nic_begin(const struct ctl_virt_args *a, const char *verb, uint8_t m[
 	struct view *v;
 	int i, r, rc;
 
-	if (!a->domain || a->nargs)
-		return ctl_say(EXIT_USAGE,
-			       "%s takes --domain NAME (and --mac, --tap, --network, --persist)",
-			       verb);
-	if (a->mac && meta_mac_parse(a->mac, m) < 0)
-		return ctl_say(EXIT_USAGE, "--mac %s: not a MAC address", a->mac);
-	if (a->tap && !tap_name_ok(a->tap))
-		return ctl_say(EXIT_USAGE, "--tap %s: 1 to %d letters, digits, '_', '-' or '.'",
-			       a->tap, CTL_TAP_NAME_MAX);
+	if (!a->domain || a->nargs) {
+		ctl_say(EXIT_USAGE,
+			"%s takes --domain NAME (and --mac, --tap, --network, --persist)", verb);
+		return EXIT_USAGE;
+	}
+	if (a->mac && meta_mac_parse(a->mac, m) < 0) {
+		ctl_say(EXIT_USAGE, "--mac %s: not a MAC address", a->mac);
+		return EXIT_USAGE;
+	}
+	if (a->tap && !tap_name_ok(a->tap)) {
+		ctl_say(EXIT_USAGE, "--tap %s: 1 to %d letters, digits, '_', '-' or '.'", a->tap,
+			CTL_TAP_NAME_MAX);
+		return EXIT_USAGE;
+	}
 	c = open_conn(a, true);
 	if (!c)
 		return EXIT_CONNECT;
 	dom = virDomainLookupByName(c, a->domain);
 	v = calloc(1, sizeof(*v));
 	if (!dom || !v) {
-		rc = virt_error(EXIT_API, a->domain);
+		virt_error(EXIT_API, a->domain);
+		rc = EXIT_API;
 		goto fail;
 	}
 	if (virDomainIsActive(dom) != 1) {
-		rc = ctl_say(EXIT_API, "domain %s is not running", a->domain);
+		ctl_say(EXIT_API, "domain %s is not running", a->domain);
+		rc = EXIT_API;
 		goto fail;
 	}
 	r = load_view(dom, v, err, sizeof(err));
 	if (r <= 0) {
-		rc = ctl_say(EXIT_API, "domain %s: %s", a->domain, r ? err : "no vgate metadata");
+		ctl_say(EXIT_API, "domain %s: %s", a->domain, r ? err : "no vgate metadata");
+		rc = EXIT_API;
 		goto fail;
 	}
 	i = pick_net(v, a->network);
 	if (i < 0) {
-		rc = ctl_say(EXIT_USAGE, "domain %s has no vgate network %s", a->domain,
-			     a->network ? a->network : "");
+		ctl_say(EXIT_USAGE, "domain %s has no vgate network %s", a->domain,
+			a->network ? a->network : "");
+		rc = EXIT_USAGE;
 		goto fail;
 	}
 	*cp = c;
